@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using EdgeCompile.Compiler.Data;
+using EdgeCompile.Compiler.Diagnostics;
+using EdgeCompile.Compiler.Lowering;
+using EdgeCompile.Compiler.Lowering.Int8;
+using EdgeCompile.Compiler.Onnx;
+using EdgeCompile.Compiler.Quantization;
+
+namespace EdgeCompile.Compiler;
+
+/// <summary>What <c>edgec compile</c> is asked to do (one <c>&lt;EdgeModel&gt;</c> item).</summary>
+public sealed record CompileRequest
+{
+    public required string ModelPath { get; init; }
+    public required string OutDir { get; init; }
+    /// <summary>Empty: the file name in PascalCase.</summary>
+    public string ClassName { get; init; } = "";
+    public string Namespace { get; init; } = "";
+    /// <summary>The InputShapes metadata text: <c>in:1x3x224x224;mask:1x128</c>.</summary>
+    public string InputShapes { get; init; } = "";
+    /// <summary>How diagnostics and the plan name the model (the item as written); default the model path.</summary>
+    public string? SourceDisplay { get; init; }
+    public string? PlanName { get; init; }
+    public string? ResourceName { get; init; }
+    /// <summary>File size, nesting depth and tensor-element caps (docs/security.md).</summary>
+    public ReaderLimits Limits { get; init; } = ReaderLimits.Default;
+    public int MaxNodes { get; init; } = new FrontEndOptions().MaxNodes;
+    /// <summary>None (float32) or Int8 (static, calibrated); empty means None.</summary>
+    public string Quantization { get; init; } = "";
+    public string CalibrationData { get; init; } = "";
+    public string CalibrationMethod { get; init; } = "";
+    public string ValidationData { get; init; } = "";
+    public string ValidationLabels { get; init; } = "";
+    /// <summary>Percentage points of top-1 the int8 model may lose against float; empty means no gate.</summary>
+    public string MaxAccuracyDrop { get; init; } = "";
+    /// <summary>Progress and warning lines (edgec prints them).</summary>
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// The whole compile of one model: front end, lowering, artifact. <c>edgec</c> is a thin shell over this, so tests
+/// can run exactly what the build runs in process.
+/// </summary>
+public static class Compilation
+{
+    public sealed record Result(CompiledModel Model, ArtifactWriter.Paths Paths, string InputHash, AccuracyReport? Accuracy = null);
+
+    public static Result Compile(CompileRequest r)
+    {
+        string className = r.ClassName is { Length: > 0 } cn ? cn : Identifiers.PascalCase(Path.GetFileNameWithoutExtension(r.ModelPath));
+        if (!Identifiers.IsValid(className))
+            throw new EdgeException(EdgeCodes.InvalidMetadata, $"ClassName '{className}' is not a valid C# identifier. Use letters, digits and '_', not starting with a digit, and not a keyword.");
+        string ns = r.Namespace;
+        if (ns.Length > 0 && !ns.Split('.').All(Identifiers.IsValid))
+            throw new EdgeException(EdgeCodes.InvalidMetadata, $"Namespace '{ns}' is not a valid C# namespace.");
+        var shapes = ParseShapes(r.InputShapes);
+        string display = r.SourceDisplay ?? r.ModelPath;
+
+        using var model = FrontEnd.Load(r.ModelPath, new FrontEndOptions { InputShapes = shapes, Limits = r.Limits, MaxNodes = r.MaxNodes });
+        if (shapes is not null)
+            foreach (var name in shapes.Keys)
+                if (!model.Graph.Inputs.Any(i => i.Name == name))
+                    throw new EdgeException(EdgeCodes.InvalidMetadata, $"InputShapes names '{name}', which is not an input of the model (inputs: {string.Join(", ", model.Graph.Inputs.Select(i => i.Name))}).");
+        var mode = r.Quantization is { Length: > 0 } qm ? QuantizationOptions.ParseMode(qm) : QuantizationMode.None;
+        CompiledModel compiled;
+        AccuracyReport? accuracy = null;
+        var dataFiles = new List<string>();
+        if (mode == QuantizationMode.None) compiled = Lowerer.Lower(model, className, ns, r.Limits.MaxTensorElements);
+        else if (mode != QuantizationMode.Int8)
+            throw new EdgeException(EdgeCodes.InvalidMetadata, $"Quantization '{mode}' is not supported by this version of EdgeCompile yet (supported: None, Int8).");
+        else (compiled, accuracy) = CompileInt8(model, r, className, ns, dataFiles, display);
+        if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
+        string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
+        var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null);
+        if (accuracy is not null) File.AppendAllText(paths.ReportMarkdown, "\n" + accuracy.Markdown());
+        return new Result(compiled, paths, hash, accuracy);
+    }
+
+    /// <summary>Static int8: calibrate (PostTrainingQuantizer), lower to the int8 kernels, evaluate the plan with the real kernels.</summary>
+    private static (CompiledModel, AccuracyReport?) CompileInt8(IR.Model model, CompileRequest r, string className, string ns, List<string> dataFiles, string display)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (r.CalibrationData is not { Length: > 0 } calibPath)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "Quantization Int8 (static) needs CalibrationData (a .npy or .npz of representative inputs).");
+        var options = new QuantizationOptions
+        {
+            Mode = QuantizationMode.Int8,
+            Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
+        };
+        double? maxDrop = null;
+        if (r.MaxAccuracyDrop is { Length: > 0 } md)
+            maxDrop = double.TryParse(md, NumberStyles.Float, inv, out var d) && d >= 0 && double.IsFinite(d) ? d
+                : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop '{md}' is not a non-negative number of percentage points.");
+        Passes.FoldStaticShapes.Run(model);
+        var calibration = Quantization.CalibrationData.Load(calibPath, model);
+        dataFiles.Add(calibPath);
+        var result = PostTrainingQuantizer.Quantize(model, calibration, options);
+        foreach (var w in calibration.Warnings.Concat(result.Warnings))
+            r.Log?.Invoke($"{display}: {w}");
+        var lowering = Int8Lowerer.Lower(model, result, className, ns);
+        if (lowering.FloatNodes.Count > 0)
+            r.Log?.Invoke($"edgec: {lowering.FloatNodes.Count} node(s) stay float32 (no int8 kernel): {string.Join(", ", lowering.FloatNodes)}");
+
+        var evalData = calibration;
+        long[]? labels = null;
+        string setName = Path.GetFileName(calibPath);
+        if (r.ValidationData is { Length: > 0 } vd)
+        {
+            evalData = Quantization.CalibrationData.Load(vd, model);
+            dataFiles.Add(vd);
+            setName = Path.GetFileName(vd);
+            if (r.ValidationLabels is { Length: > 0 } vl)
+            {
+                labels = NpyFile.Load(vl).ToInt64s();
+                dataFiles.Add(vl);
+            }
+        }
+        if (!PlanInterpreter.CanRun(lowering.Compiled))
+        {
+            if (maxDrop is not null)
+                throw new EdgeException(EdgeCodes.AccuracyDropExceeded, "MaxAccuracyDrop is set, but the plan has float32 fallback nodes the build-time evaluator cannot run yet.");
+            r.Log?.Invoke("edgec: build-time int8 accuracy skipped: the plan has float32 fallback nodes.");
+            return (lowering.Compiled, null);
+        }
+        var accuracy = Int8Accuracy.Evaluate(model, lowering, evalData, labels, setName);
+        r.Log?.Invoke("edgec: " + accuracy.Summary());
+        if (maxDrop is { } limit && accuracy.Drop > limit)
+            throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
+                string.Create(inv, $"Int8 top-1 drops {accuracy.Drop:F2} points, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
+        return (lowering.Compiled, accuracy);
+    }
+
+    /// <summary>
+    /// The options that shape the artifact, one <c>key=value</c> per line in a fixed order (input shapes sorted by name).
+    /// Limits are left out: they decide whether a model is accepted, never what the artifact contains.
+    /// </summary>
+    public static string CanonicalOptions(CompileRequest r, string className, IReadOnlyDictionary<string, int[]>? shapes, string display, string resourceName)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("class=").Append(className).Append('\n');
+        sb.Append("namespace=").Append(r.Namespace).Append('\n');
+        sb.Append("input-shapes=");
+        if (shapes is not null)
+            sb.AppendJoin(';', shapes.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => kv.Key + ":" + string.Join("x", kv.Value.Select(d => d.ToString(inv)))));
+        sb.Append('\n');
+        sb.Append("source=").Append(display).Append('\n');
+        sb.Append("plan-name=").Append(r.PlanName ?? "").Append('\n');
+        sb.Append("resource=").Append(resourceName).Append('\n');
+        sb.Append("quantization=").Append(r.Quantization).Append('\n');
+        sb.Append("calibration-method=").Append(r.CalibrationMethod).Append('\n');
+        sb.Append("max-accuracy-drop=").Append(r.MaxAccuracyDrop).Append('\n');
+        sb.Append("compiler=").Append(ArtifactWriter.CompilerVersion).Append('\n');
+        return sb.ToString();
+    }
+
+    public static Dictionary<string, int[]>? ParseShapes(string spec)
+    {
+        if (string.IsNullOrWhiteSpace(spec)) return null;
+        var result = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        foreach (var part in spec.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int colon = part.LastIndexOf(':');
+            if (colon <= 0) throw new EdgeException(EdgeCodes.InvalidMetadata, $"InputShapes entry '{part}' is not 'name:1x3x224x224'.");
+            var dims = part[(colon + 1)..].Split('x');
+            var shape = new int[dims.Length];
+            for (int i = 0; i < dims.Length; i++)
+                if (!int.TryParse(dims[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+                    throw new EdgeException(EdgeCodes.InvalidMetadata, $"InputShapes entry '{part}' has dimension '{dims[i]}', which is not a non-negative integer.");
+            result[part[..colon]] = shape;
+        }
+        return result;
+    }
+}

@@ -1,0 +1,27 @@
+using EdgeCompile.Compiler.IR;
+
+namespace EdgeCompile.Compiler.Lowering.Ops;
+
+/// <summary>
+/// Operators that only reinterpret the shape (row-major data unchanged) compile to nothing: the output
+/// shares the input's buffer. Dropout in inference mode is the identity.
+/// </summary>
+public sealed class AliasLowering : IOpLowering
+{
+    public IEnumerable<string> OpTypes => ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"];
+
+    public void Lower(LoweringContext ctx, Node n)
+    {
+        if (n.OpType == "Dropout")
+        {
+            if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && ctx.Constant(n.Inputs[2]) is not { } mode)
+                throw ctx.Unsupported(n, "with training_mode computed at run time");
+            if (n.Inputs.Count > 2 && ctx.Constant(n.Inputs[2]) is { } m && m.ToBools()[0])
+                throw ctx.Unsupported(n, "in training mode");
+            if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0) DropoutMaskLowering.Lower(ctx, n);
+        }
+        // Static shapes are required of every value, the output included.
+        ctx.Shape(n, n.Outputs[0]);
+        ctx.Alias(n.Outputs[0], n.Inputs[0]);
+    }
+}

@@ -1,0 +1,15 @@
+using EdgeCompile.Compiler.Operators.Common;
+
+namespace EdgeCompile.Compiler.Operators;
+
+/// <summary>ReduceL1: sum of absolute values over the reduced axes (empty set: 0). Axes are an attribute before opset 18 and an optional int64 input from 18 (with noop_with_empty_axes).</summary>
+public sealed class ReduceL1 : Operator
+{
+    public override string OpType => "ReduceL1";
+    public override IReadOnlyCollection<string> Attributes => ReduceHelpers.ReduceAttributes;
+    public override int MaxInputs => 2;
+
+    public override void InferTypes(InferenceContext ctx) => ReduceHelpers.InferReduce(ctx, ReduceKind.L1);
+
+    public override void Execute(ExecutionContext ctx) => ReduceHelpers.ExecuteReduce(ctx, ReduceKind.L1);
+}
