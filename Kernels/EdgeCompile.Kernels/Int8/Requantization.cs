@@ -1,0 +1,175 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+
+namespace EdgeCompile.Kernels;
+
+/// <summary>
+/// The runtime requantization scheme of the int8 kernels, named <c>edge-rne64</c> (Int8/README.md):
+/// <code>
+/// q = clamp(zOut + RoundingShift((long)acc * multiplier, 31 + shift), qmin, qmax)
+/// RoundingShift(v, n) = v / 2^n rounded to nearest, ties to even (n = 0: v)
+/// </code>
+/// with <c>multiplier</c> in [2^30, 2^31) or 0 and <c>shift</c> in [-31, 30] (so n in [0, 61]); the real scale is
+/// multiplier * 2^-(31 + shift). The 64-bit product never saturates (|acc * multiplier| &lt; 2^62) and the
+/// rounding is exact. Fused ReLU/ReLU6/Clip narrow [qmin, qmax].
+/// </summary>
+public static class Requantization
+{
+    /// <summary>Smallest and largest <c>shift</c> accepted by the kernels.</summary>
+    public const int MinShift = -31, MaxShift = 30;
+
+    /// <summary>
+    /// Splits a positive real scale into (multiplier, shift) with scale ≈ multiplier * 2^-(31 + shift), multiplier in
+    /// [2^30, 2^31) rounded to nearest (ties to even). Scales below 2^-31 give multiplier 0 (shift 30): the output is the
+    /// zero point. The build-time quantizer may choose its own constants; the kernels only require the ranges.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The scale is not finite, is negative, or is 2^31 or more.</exception>
+    public static int QuantizeMultiplier(double realScale, out int shift)
+    {
+        if (!double.IsFinite(realScale) || realScale < 0) throw new ArgumentOutOfRangeException(nameof(realScale), "scale must be finite and >= 0.");
+        if (realScale == 0) { shift = MaxShift; return 0; }
+        int e = Math.ILogB(realScale) + 1;                     // realScale = f * 2^e, f in [0.5, 1)
+        double f = Math.ScaleB(realScale, -e);
+        long m = (long)Math.Round(f * (1L << 31), MidpointRounding.ToEven);
+        if (m == 1L << 31) { m = 1L << 30; e++; }
+        shift = -e;
+        if (shift > MaxShift) { shift = MaxShift; return 0; }
+        if (shift < MinShift) throw new ArgumentOutOfRangeException(nameof(realScale), "scale must be < 2^31.");
+        return (int)m;
+    }
+
+    /// <summary>v / 2^n rounded to nearest, ties to even; n in [0, 62], |v| &lt; 2^62.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long RoundingShift(long v, int n)
+    {
+        if (n == 0) return v;
+        long half = 1L << (n - 1);
+        long floor = v >> n;
+        long rem = v - (floor << n);                            // in [0, 2^n)
+        return rem > half || (rem == half && (floor & 1) != 0) ? floor + 1 : floor;
+    }
+
+    /// <summary>clamp(zOut + RoundingShift((long)acc * multiplier, 31 + shift), qmin, qmax): the whole scheme.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Requantize(int acc, int multiplier, int shift, int zOut, int qmin, int qmax)
+        => Clamp(zOut + RoundingShift((long)acc * multiplier, 31 + shift), qmin, qmax);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int Clamp(long v, int lo, int hi) => v < lo ? lo : v > hi ? hi : (int)v;
+
+    /// <summary>Round half to even of num / den for den &gt; 0 (exact integer arithmetic); used by average pooling.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int DivideRoundEven(int num, int den)
+    {
+        int q = num / den, r = num % den;
+        if (r < 0) { q--; r += den; }                          // floor division, r in [0, den)
+        long twice = 2L * r;
+        return twice > den || (twice == den && (q & 1) != 0) ? q + 1 : q;
+    }
+
+    internal static void ValidateParams(ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int channels, int zOut, int qmin, int qmax, string kernel)
+    {
+        if (multiplier.Length != 1 && multiplier.Length != channels)
+            throw new ArgumentException($"{kernel}: multiplier has {multiplier.Length} elements, expected 1 or {channels}.", nameof(multiplier));
+        if (shift.Length != multiplier.Length)
+            throw new ArgumentException($"{kernel}: shift has {shift.Length} elements, expected {multiplier.Length} (as multiplier).", nameof(shift));
+        for (int i = 0; i < multiplier.Length; i++) ValidateOne(multiplier[i], shift[i], kernel);
+        ValidateRange(zOut, qmin, qmax, kernel);
+    }
+
+    internal static void ValidateOne(int multiplier, int shift, string kernel)
+    {
+        if (multiplier != 0 && multiplier < 1 << 30) throw new ArgumentException($"{kernel}: multiplier {multiplier} is not 0 or in [2^30, 2^31).", nameof(multiplier));
+        if (shift < MinShift || shift > MaxShift) throw new ArgumentException($"{kernel}: shift {shift} is not in [{MinShift}, {MaxShift}].", nameof(shift));
+    }
+
+    internal static void ValidateRange(int zOut, int qmin, int qmax, string kernel)
+    {
+        if (zOut < 0 || zOut > 255) throw new ArgumentException($"{kernel}: output zero point {zOut} is not in [0, 255].", nameof(zOut));
+        if (qmin < 0 || qmax > 255 || qmin > qmax) throw new ArgumentException($"{kernel}: [qmin, qmax] = [{qmin}, {qmax}] is not a range inside [0, 255].", nameof(qmin));
+    }
+
+    // ---------------------------------------------------------------- SIMD forms (bit-exact with RoundingShift)
+    //
+    // RoundingShift(v, n) = (v + half - odd + (bit n of v & odd)) >> n (arithmetic), where half = 2^n >> 1 and
+    // odd = 1 if n > 0 else 0: adding 2^(n-1) - 1 plus the parity of the truncated quotient rounds ties to even.
+    // |v| < 2^62 so the sum cannot overflow. AVX2 has no 64-bit arithmetic shift: x >> n = ((x ^ 2^63) >>> n) - (2^63 >>> n).
+
+    /// <summary>AVX2: clamp(zOut + RoundingShift(p, n)) for 4 int64 lanes, given lo = qmin - zOut and hi = qmax - zOut; 4 int32 results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<int> RoundClampAvx2(Vector256<long> p, Vector256<ulong> n, Vector256<long> lo, Vector256<long> hi, Vector128<int> zOut)
+    {
+        var half = Avx2.ShiftRightLogical(Avx2.ShiftLeftLogicalVariable(Vector256.Create(1L), n), 1);
+        var odd = Avx2.ShiftRightLogical(Avx2.Subtract(Vector256<long>.Zero, half), 63);
+        var bit = Avx2.And(Avx2.ShiftRightLogicalVariable(p, n), odd);
+        var t = Avx2.Add(Avx2.Subtract(Avx2.Add(p, half), odd), bit);
+        var sign = Vector256.Create(long.MinValue);
+        var r = Avx2.Subtract(Avx2.ShiftRightLogicalVariable(Avx2.Xor(t, sign), n), Avx2.ShiftRightLogicalVariable(sign, n));
+        r = Vector256.ConditionalSelect(Avx2.CompareGreaterThan(lo, r), lo, r);
+        r = Vector256.ConditionalSelect(Avx2.CompareGreaterThan(r, hi), hi, r);
+        var low = Avx2.PermuteVar8x32(r.AsInt32(), Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6)).GetLower();
+        return Sse2.Add(low, zOut);
+    }
+
+    /// <summary>AVX2: <see cref="Requantize"/> of 8 int32 accumulators with per-lane multiplier and shift.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> RequantizeAvx2(Vector256<int> acc, Vector256<int> multiplier, Vector256<int> shift, int zOut, int qmin, int qmax)
+    {
+        var n = Avx2.Add(shift, Vector256.Create(31));
+        var lo = Vector256.Create((long)(qmin - zOut));
+        var hi = Vector256.Create((long)(qmax - zOut));
+        var z = Vector128.Create(zOut);
+        var pLo = Avx2.Multiply(Avx2.ConvertToVector256Int64(acc.GetLower()).AsInt32(), Avx2.ConvertToVector256Int64(multiplier.GetLower()).AsInt32());
+        var pHi = Avx2.Multiply(Avx2.ConvertToVector256Int64(acc.GetUpper()).AsInt32(), Avx2.ConvertToVector256Int64(multiplier.GetUpper()).AsInt32());
+        var rLo = RoundClampAvx2(pLo, Avx2.ConvertToVector256Int64(n.GetLower()).AsUInt64(), lo, hi, z);
+        var rHi = RoundClampAvx2(pHi, Avx2.ConvertToVector256Int64(n.GetUpper()).AsUInt64(), lo, hi, z);
+        return Vector256.Create(rLo, rHi);
+    }
+
+    /// <summary>AdvSimd: clamp(zOut + RoundingShift(p, n)) for 2 int64 lanes (negN = -n); 2 int32 results.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector64<int> RoundClampArm(Vector128<long> p, Vector128<long> negN, Vector128<long> lo, Vector128<long> hi, Vector64<int> zOut)
+    {
+        var half = AdvSimd.ShiftRightLogical(AdvSimd.ShiftLogical(Vector128.Create(1L), AdvSimd.Arm64.Negate(negN)), 1);
+        var odd = AdvSimd.And(AdvSimd.Arm64.CompareTest(half, half), Vector128.Create(1L));
+        var bit = AdvSimd.And(AdvSimd.ShiftLogical(p, negN), odd);
+        var t = AdvSimd.Add(AdvSimd.Subtract(AdvSimd.Add(p, half), odd), bit);
+        var r = AdvSimd.ShiftArithmetic(t, negN);
+        r = Vector128.ConditionalSelect(AdvSimd.Arm64.CompareGreaterThan(lo, r), lo, r);
+        r = Vector128.ConditionalSelect(AdvSimd.Arm64.CompareGreaterThan(r, hi), hi, r);
+        return AdvSimd.Add(AdvSimd.ExtractNarrowingLower(r), zOut);
+    }
+
+    /// <summary>AdvSimd: <see cref="Requantize"/> of 4 int32 accumulators with per-lane multiplier and shift.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector128<int> RequantizeArm(Vector128<int> acc, Vector128<int> multiplier, Vector128<int> shift, int zOut, int qmin, int qmax)
+    {
+        var negN = AdvSimd.Negate(AdvSimd.Add(shift, Vector128.Create(31)));
+        var lo = Vector128.Create((long)(qmin - zOut));
+        var hi = Vector128.Create((long)(qmax - zOut));
+        var z = Vector64.Create(zOut);
+        var pLo = AdvSimd.MultiplyWideningLower(acc.GetLower(), multiplier.GetLower());
+        var pHi = AdvSimd.MultiplyWideningUpper(acc, multiplier);
+        var rLo = RoundClampArm(pLo, AdvSimd.SignExtendWideningLower(negN.GetLower()), lo, hi, z);
+        var rHi = RoundClampArm(pHi, AdvSimd.SignExtendWideningUpper(negN), lo, hi, z);
+        return Vector128.Create(rLo, rHi);
+    }
+
+    /// <summary>Stores 8 int32 values already in [0, 255] as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreBytesAvx2(Vector256<int> v, ref byte dst)
+    {
+        var b = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(v, v), Avx2.PackSignedSaturate(v, v)).AsUInt32();
+        Unsafe.WriteUnaligned(ref dst, (ulong)b.GetElement(0) | (ulong)b.GetElement(4) << 32);
+    }
+
+    /// <summary>Stores 8 int32 values (two vectors) already in [0, 255] as bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void StoreBytesArm(Vector128<int> lo, Vector128<int> hi, ref byte dst)
+    {
+        var s = AdvSimd.ExtractNarrowingUpper(AdvSimd.ExtractNarrowingLower(lo), hi);
+        Unsafe.WriteUnaligned(ref dst, AdvSimd.ExtractNarrowingLower(s).AsByte());
+    }
+}

@@ -1,0 +1,244 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeCompile.Kernels;
+
+/// <summary>2-D pooling over NCHW tensors (ONNX MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool).</summary>
+public static class Pool
+{
+    /// <summary>
+    /// y[n, c, oh, ow] = max over the kh x kw window (with strides, top/left padding and dilations) of the taps
+    /// inside the input; bottom/right padding is implied by oh/ow. Padding never wins the max (a window with no
+    /// tap inside the input gives -infinity).
+    /// </summary>
+    /// <exception cref="ArgumentException">A span length does not match the shape arguments, or an attribute is out of range.</exception>
+    public static void MaxPool2D(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        ValidateWindow(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, "MaxPool2D");
+        MaxPool2DCore(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, KernelPaths.Best);
+    }
+
+    /// <summary>
+    /// y[n, c, oh, ow] = the mean of the kh x kw window. With <paramref name="countIncludePad"/> the divisor counts the
+    /// window's positions inside the padded input [-padTop, h + padBottom) x [-padLeft, width + padRight) (never
+    /// positions past padBottom/padRight); otherwise it counts only taps inside the input.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span length does not match the shape arguments, or an attribute is out of range.</exception>
+    public static void AveragePool2D(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int padBottom, int padRight, bool countIncludePad)
+    {
+        ValidateWindow(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, 1, 1, "AveragePool2D");
+        if (padBottom < 0) throw new ArgumentException("AveragePool2D: padding must be >= 0.", nameof(padBottom));
+        if (padRight < 0) throw new ArgumentException("AveragePool2D: padding must be >= 0.", nameof(padRight));
+        AveragePool2DCore(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, padBottom, padRight, countIncludePad, KernelPaths.Best);
+    }
+
+    /// <summary>y[i] = the mean of x[i * spatial .. (i + 1) * spatial); channels = n * c.</summary>
+    /// <exception cref="ArgumentException">A span length does not match channels * spatial (x) or channels (y).</exception>
+    public static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int channels, int spatial)
+    {
+        ValidateGlobal(x, y, channels, spatial, "GlobalAverage");
+        GlobalCore(x, y, channels, spatial, max: false, KernelPaths.Best);
+    }
+
+    /// <summary>y[i] = the max of x[i * spatial .. (i + 1) * spatial); channels = n * c.</summary>
+    /// <exception cref="ArgumentException">A span length does not match channels * spatial (x) or channels (y).</exception>
+    public static void GlobalMax(ReadOnlySpan<float> x, Span<float> y, int channels, int spatial)
+    {
+        ValidateGlobal(x, y, channels, spatial, "GlobalMax");
+        GlobalCore(x, y, channels, spatial, max: true, KernelPaths.Best);
+    }
+
+    // ---------------------------------------------------------------- validation
+
+    internal static void ValidateWindow(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, string kernel)
+    {
+        if (n < 0 || c < 0 || h < 0 || width < 0 || kh < 1 || kw < 1 || oh < 0 || ow < 0)
+            throw new ArgumentException($"{kernel}: bad shape n={n}, c={c}, h={h}, width={width}, kh={kh}, kw={kw}, oh={oh}, ow={ow}.", nameof(n));
+        if (strideH < 1) throw new ArgumentException($"{kernel}: stride must be >= 1.", nameof(strideH));
+        if (strideW < 1) throw new ArgumentException($"{kernel}: stride must be >= 1.", nameof(strideW));
+        if (dilationH < 1) throw new ArgumentException($"{kernel}: dilation must be >= 1.", nameof(dilationH));
+        if (dilationW < 1) throw new ArgumentException($"{kernel}: dilation must be >= 1.", nameof(dilationW));
+        if (padTop < 0) throw new ArgumentException($"{kernel}: padding must be >= 0.", nameof(padTop));
+        if (padLeft < 0) throw new ArgumentException($"{kernel}: padding must be >= 0.", nameof(padLeft));
+        if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected n*c*h*width = {(long)n * c * h * width}.", nameof(x));
+        if (y.Length != (long)n * c * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected n*c*oh*ow = {(long)n * c * oh * ow}.", nameof(y));
+    }
+
+    internal static void ValidateGlobal(ReadOnlySpan<float> x, Span<float> y, int channels, int spatial, string kernel)
+    {
+        if (channels < 0 || spatial < 0) throw new ArgumentException($"{kernel}: negative channels={channels} or spatial={spatial}.", nameof(channels));
+        if (x.Length != (long)channels * spatial) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected channels*spatial = {(long)channels * spatial}.", nameof(x));
+        if (y.Length != channels) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected channels = {channels}.", nameof(y));
+    }
+
+    // ---------------------------------------------------------------- scalar references
+
+    /// <summary>The specification of <see cref="MaxPool2D"/>.</summary>
+    internal static void MaxPool2DScalar(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        for (int plane = 0; plane < n * c; plane++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    float m = float.NegativeInfinity;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * strideH - padTop + ky * dilationH;
+                        if ((uint)iy >= (uint)h) continue;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ox * strideW - padLeft + kx * dilationW;
+                            if ((uint)ix >= (uint)width) continue;
+                            m = MathF.Max(m, x[(plane * h + iy) * width + ix]);
+                        }
+                    }
+                    y[(plane * oh + oy) * ow + ox] = m;
+                }
+    }
+
+    /// <summary>The specification of <see cref="AveragePool2D"/>: the sum in (ky, kx) order, then one division.</summary>
+    internal static void AveragePool2DScalar(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int padBottom, int padRight, bool countIncludePad)
+    {
+        for (int plane = 0; plane < n * c; plane++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    float sum = 0f;
+                    int inside = 0, padded = 0;
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = oy * strideH - padTop + ky;
+                        bool rowPadded = iy >= -padTop && iy < h + padBottom;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ox * strideW - padLeft + kx;
+                            if (rowPadded && ix >= -padLeft && ix < width + padRight) padded++;
+                            if ((uint)iy >= (uint)h || (uint)ix >= (uint)width) continue;
+                            sum += x[(plane * h + iy) * width + ix];
+                            inside++;
+                        }
+                    }
+                    int count = countIncludePad ? padded : inside;
+                    y[(plane * oh + oy) * ow + ox] = count == 0 ? 0f : sum / count;
+                }
+    }
+
+    /// <summary>The specification of <see cref="GlobalAverage"/> (sum in order, one division) and <see cref="GlobalMax"/>.</summary>
+    internal static void GlobalScalar(ReadOnlySpan<float> x, Span<float> y, int channels, int spatial, bool max)
+    {
+        for (int i = 0; i < channels; i++)
+        {
+            ReadOnlySpan<float> row = x.Slice(i * spatial, spatial);
+            if (max)
+            {
+                float m = float.NegativeInfinity;
+                foreach (float v in row) m = MathF.Max(m, v);
+                y[i] = m;
+            }
+            else
+            {
+                float s = 0f;
+                foreach (float v in row) s += v;
+                y[i] = spatial == 0 ? 0f : s / spatial;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- fast paths
+
+    /// <summary>
+    /// MaxPool: with strideW 1 the interior columns (all kw taps inside the input) take a vector max across
+    /// columns; everything else the scalar formula. Max is exact, so every path is bit-exact.
+    /// </summary>
+    internal static void MaxPool2DCore(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, Isa isa)
+    {
+        if (isa == Isa.Scalar || strideW != 1)
+        {
+            MaxPool2DScalar(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+            return;
+        }
+        int lo = Math.Min(ow, padLeft);
+        int hi = Math.Max(lo, Math.Min(ow, width - (kw - 1) * dilationW + padLeft));
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        for (int plane = 0; plane < n * c; plane++)
+            for (int oy = 0; oy < oh; oy++)
+            {
+                Span<float> yr = y.Slice((plane * oh + oy) * ow, ow);
+                int iy0 = oy * strideH - padTop;
+                for (int ox = 0; ox < lo; ox++) yr[ox] = MaxPoint(x, plane, h, width, kh, kw, iy0, ox - padLeft, dilationH, dilationW);
+                for (int ox = hi; ox < ow; ox++) yr[ox] = MaxPoint(x, plane, h, width, kh, kw, iy0, ox - padLeft, dilationH, dilationW);
+                int o = lo;
+                ref float yo = ref MemoryMarshal.GetReference(yr);
+                if (isa == Isa.Vector256)
+                    for (; o <= hi - 8; o += 8)
+                    {
+                        var m = Vector256.Create(float.NegativeInfinity);
+                        for (int ky = 0; ky < kh; ky++)
+                        {
+                            int iy = iy0 + ky * dilationH;
+                            if ((uint)iy >= (uint)h) continue;
+                            int baseIndex = (plane * h + iy) * width + o - padLeft;
+                            for (int kx = 0; kx < kw; kx++) m = Vector256.Max(Vector256.LoadUnsafe(ref rx, (nuint)(baseIndex + kx * dilationW)), m);
+                        }
+                        m.StoreUnsafe(ref yo, (nuint)o);
+                    }
+                for (; o <= hi - 4; o += 4)
+                {
+                    var m = Vector128.Create(float.NegativeInfinity);
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = iy0 + ky * dilationH;
+                        if ((uint)iy >= (uint)h) continue;
+                        int baseIndex = (plane * h + iy) * width + o - padLeft;
+                        for (int kx = 0; kx < kw; kx++) m = Vector128.Max(Vector128.LoadUnsafe(ref rx, (nuint)(baseIndex + kx * dilationW)), m);
+                    }
+                    m.StoreUnsafe(ref yo, (nuint)o);
+                }
+                for (; o < hi; o++) yr[o] = MaxPoint(x, plane, h, width, kh, kw, iy0, o - padLeft, dilationH, dilationW);
+            }
+    }
+
+    private static float MaxPoint(ReadOnlySpan<float> x, int plane, int h, int width, int kh, int kw, int iy0, int ix0, int dilationH, int dilationW)
+    {
+        float m = float.NegativeInfinity;
+        for (int ky = 0; ky < kh; ky++)
+        {
+            int iy = iy0 + ky * dilationH;
+            if ((uint)iy >= (uint)h) continue;
+            for (int kx = 0; kx < kw; kx++)
+            {
+                int ix = ix0 + kx * dilationW;
+                if ((uint)ix >= (uint)width) continue;
+                m = MathF.Max(m, x[(plane * h + iy) * width + ix]);
+            }
+        }
+        return m;
+    }
+
+    /// <summary>AveragePool has no vector path (it is rarely hot); it is the scalar reference on every path.</summary>
+    internal static void AveragePool2DCore(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int padBottom, int padRight, bool countIncludePad, Isa isa)
+        => AveragePool2DScalar(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, padBottom, padRight, countIncludePad);
+
+    /// <summary>Global pooling: vector sums/maxima along each channel (sums reordered across lanes).</summary>
+    internal static void GlobalCore(ReadOnlySpan<float> x, Span<float> y, int channels, int spatial, bool max, Isa isa)
+    {
+        if (isa == Isa.Scalar)
+        {
+            GlobalScalar(x, y, channels, spatial, max);
+            return;
+        }
+        for (int i = 0; i < channels; i++)
+        {
+            ReadOnlySpan<float> row = x.Slice(i * spatial, spatial);
+            if (max) y[i] = Reduce.MaxRow(row, isa);
+            else y[i] = spatial == 0 ? 0f : Reduce.SumRow(row, isa) / spatial;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeCompile.Kernels;
+
+/// <summary>
+/// Vector transcendental functions for the fast paths of Softmax/LogSoftmax, Exp, Sigmoid, Tanh, Erf and Gelu.
+/// The scalar functions (MathF.Exp, MathF.Tanh, <see cref="SpecialFunctions"/>) stay the specification; these
+/// approximate them within the tolerances stated here and asserted by the tests (ElementwiseTests,
+/// NormalizationTests):
+/// <list type="bullet">
+/// <item>Exp: at most 2 ulp from MathF.Exp where the result is a normal float; subnormal results (x below
+///   -87.33) within 1 ulp of the smallest normal (absolute 1.2e-38 · 2^-23 granularity, two roundings);
+///   overflow to +∞ above 88.72, 0 below -103.98, NaN stays NaN.</item>
+/// <item>Sigmoid: 1/(1+e^-x) (e^x/(1+e^x) for x &lt; 0, as the reference) on the vector exp: relative 4e-7.</item>
+/// <item>Tanh: odd polynomial for |x| &lt; 0.625 (Cephes tanhf), 1 - 2/(e^2|x| + 1) above: relative 4e-7.</item>
+/// <item>Erf: Taylor polynomial (7 terms) for |x| &lt; 0.5, 1 - erfc above with erfc = t·exp(-x² + P(t))
+///   (the reference's Chebyshev fit, evaluated in float): absolute 2e-7.</item>
+/// <item>Gelu: x/2 · erfc(-x/√2) as in the reference (no cancellation for negative x): relative 2e-6 plus
+///   absolute 1e-9 (the float z = -x/√2 and exponent -z² limit the far negative tail, where |Gelu| &lt; 1e-4, to a
+///   relative ~1.5x²·6e-8).</item>
+/// </list>
+/// </summary>
+internal static class VectorMath
+{
+    private const float Log2E = 1.44269504088896341f;
+    private const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float ExpHi = 88.8f, ExpLo = -104f;
+    // Cephes expf: e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2.
+    private const float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
+    // Cephes tanhf: tanh(x) ≈ x + x³·Q(x²) on |x| < 0.625.
+    private const float T0 = -5.70498872745e-3f, T1 = 2.06390887954e-2f, T2 = -5.37397155531e-2f, T3 = 1.33314422036e-1f, T4 = -3.33332819422e-1f;
+    // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n!(2n+1)), n = 0..6 (|x| < 0.5: truncation below 4e-10).
+    private const float S0 = 1.1283791671f, S1 = -0.37612638903f, S2 = 0.11283791671f, S3 = -0.026866170645f, S4 = 0.0052239776254f, S5 = -8.5483270234e-4f, S6 = 1.2055332981e-4f;
+    private const float InvSqrt2 = 0.70710678118654752f;
+
+    // ---------------------------------------------------------------- exp
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        var c = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi));
+        var n = Vector256.Floor(Simd.MulAdd(c, Vector256.Create(Log2E), Vector256.Create(0.5f)));
+        var r = Simd.MulAdd(n, Vector256.Create(-Ln2Hi), c);
+        r = Simd.MulAdd(n, Vector256.Create(-Ln2Lo), r);
+        var p = Simd.MulAdd(Vector256.Create(E0), r, Vector256.Create(E1));
+        p = Simd.MulAdd(p, r, Vector256.Create(E2));
+        p = Simd.MulAdd(p, r, Vector256.Create(E3));
+        p = Simd.MulAdd(p, r, Vector256.Create(E4));
+        p = Simd.MulAdd(p, r, Vector256.Create(E5));
+        p = Simd.MulAdd(p, r * r, r) + Vector256<float>.One;
+        // 2^n in two factors so that n in [-150, 128] never leaves the normal exponent range (subnormal results
+        // round once, in the last multiplication).
+        var ni = Vector256.ConvertToInt32(n);
+        var n1 = Vector256.ShiftRightArithmetic(ni, 1);
+        var n2 = ni - n1;
+        var f1 = Vector256.ShiftLeft(n1 + Vector256.Create(127), 23).AsSingle();
+        var f2 = Vector256.ShiftLeft(n2 + Vector256.Create(127), 23).AsSingle();
+        var y = p * f1 * f2;
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x + x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Exp(Vector128<float> x)
+    {
+        var c = Vector128.Min(Vector128.Max(x, Vector128.Create(ExpLo)), Vector128.Create(ExpHi));
+        var n = Vector128.Floor(Simd.MulAdd(c, Vector128.Create(Log2E), Vector128.Create(0.5f)));
+        var r = Simd.MulAdd(n, Vector128.Create(-Ln2Hi), c);
+        r = Simd.MulAdd(n, Vector128.Create(-Ln2Lo), r);
+        var p = Simd.MulAdd(Vector128.Create(E0), r, Vector128.Create(E1));
+        p = Simd.MulAdd(p, r, Vector128.Create(E2));
+        p = Simd.MulAdd(p, r, Vector128.Create(E3));
+        p = Simd.MulAdd(p, r, Vector128.Create(E4));
+        p = Simd.MulAdd(p, r, Vector128.Create(E5));
+        p = Simd.MulAdd(p, r * r, r) + Vector128<float>.One;
+        var ni = Vector128.ConvertToInt32(n);
+        var n1 = Vector128.ShiftRightArithmetic(ni, 1);
+        var n2 = ni - n1;
+        var f1 = Vector128.ShiftLeft(n1 + Vector128.Create(127), 23).AsSingle();
+        var f2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
+        var y = p * f1 * f2;
+        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x + x);
+    }
+
+    // ---------------------------------------------------------------- sigmoid, tanh
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sigmoid(Vector256<float> x)
+    {
+        var e = Exp(-Vector256.Abs(x));                    // e^-|x| in (0, 1]
+        var d = Vector256<float>.One + e;
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), e / d, Vector256<float>.One / d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sigmoid(Vector128<float> x)
+    {
+        var e = Exp(-Vector128.Abs(x));
+        var d = Vector128<float>.One + e;
+        return Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), e / d, Vector128<float>.One / d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Tanh(Vector256<float> x)
+    {
+        var ax = Vector256.Abs(x);
+        var x2 = x * x;
+        var q = Simd.MulAdd(Vector256.Create(T0), x2, Vector256.Create(T1));
+        q = Simd.MulAdd(q, x2, Vector256.Create(T2));
+        q = Simd.MulAdd(q, x2, Vector256.Create(T3));
+        q = Simd.MulAdd(q, x2, Vector256.Create(T4));
+        var small = Simd.MulAdd(q * x2, ax, ax);
+        var big = Vector256<float>.One - Vector256.Create(2f) / (Exp(ax + ax) + Vector256<float>.One);
+        var y = Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.625f)), small, big);
+        return Vector256.ConditionalSelect(Vector256.Create(-0f), x, y);   // tanh(|x|) with x's sign (-0 stays -0, NaN stays NaN)
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Tanh(Vector128<float> x)
+    {
+        var ax = Vector128.Abs(x);
+        var x2 = x * x;
+        var q = Simd.MulAdd(Vector128.Create(T0), x2, Vector128.Create(T1));
+        q = Simd.MulAdd(q, x2, Vector128.Create(T2));
+        q = Simd.MulAdd(q, x2, Vector128.Create(T3));
+        q = Simd.MulAdd(q, x2, Vector128.Create(T4));
+        var small = Simd.MulAdd(q * x2, ax, ax);
+        var big = Vector128<float>.One - Vector128.Create(2f) / (Exp(ax + ax) + Vector128<float>.One);
+        var y = Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(0.625f)), small, big);
+        return Vector128.ConditionalSelect(Vector128.Create(-0f), x, y);
+    }
+
+    // ---------------------------------------------------------------- erf, erfc, gelu
+
+    /// <summary>erf(z) for |z| &lt; 0.5 (odd Taylor polynomial).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ErfSmall(Vector256<float> z)
+    {
+        var z2 = z * z;
+        var s = Simd.MulAdd(Vector256.Create(S6), z2, Vector256.Create(S5));
+        s = Simd.MulAdd(s, z2, Vector256.Create(S4));
+        s = Simd.MulAdd(s, z2, Vector256.Create(S3));
+        s = Simd.MulAdd(s, z2, Vector256.Create(S2));
+        s = Simd.MulAdd(s, z2, Vector256.Create(S1));
+        s = Simd.MulAdd(s, z2, Vector256.Create(S0));
+        return s * z;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ErfSmall(Vector128<float> z)
+    {
+        var z2 = z * z;
+        var s = Simd.MulAdd(Vector128.Create(S6), z2, Vector128.Create(S5));
+        s = Simd.MulAdd(s, z2, Vector128.Create(S4));
+        s = Simd.MulAdd(s, z2, Vector128.Create(S3));
+        s = Simd.MulAdd(s, z2, Vector128.Create(S2));
+        s = Simd.MulAdd(s, z2, Vector128.Create(S1));
+        s = Simd.MulAdd(s, z2, Vector128.Create(S0));
+        return s * z;
+    }
+
+    /// <summary>erfc(a) for a ≥ 0: t·exp(-a² + P(t)), t = 1/(1 + a/2) (the reference's fit, relative 1.2e-7).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ErfcPositive(Vector256<float> a)
+    {
+        var t = Vector256<float>.One / Simd.MulAdd(a, Vector256.Create(0.5f), Vector256<float>.One);
+        var p = Simd.MulAdd(Vector256.Create(0.17087277f), t, Vector256.Create(-0.82215223f));
+        p = Simd.MulAdd(p, t, Vector256.Create(1.48851587f));
+        p = Simd.MulAdd(p, t, Vector256.Create(-1.13520398f));
+        p = Simd.MulAdd(p, t, Vector256.Create(0.27886807f));
+        p = Simd.MulAdd(p, t, Vector256.Create(-0.18628806f));
+        p = Simd.MulAdd(p, t, Vector256.Create(0.09678418f));
+        p = Simd.MulAdd(p, t, Vector256.Create(0.37409196f));
+        p = Simd.MulAdd(p, t, Vector256.Create(1.00002368f));
+        p = Simd.MulAdd(p, t, Vector256.Create(-1.26551223f));
+        // The exponent -a² + p is rounded to float: with the rounding of z = -x/√2 in Gelu this limits the
+        // relative accuracy of the far tail to ~3a²·6e-8 (absolute errors there are below 1e-9).
+        return t * Exp(p - a * a);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ErfcPositive(Vector128<float> a)
+    {
+        var t = Vector128<float>.One / Simd.MulAdd(a, Vector128.Create(0.5f), Vector128<float>.One);
+        var p = Simd.MulAdd(Vector128.Create(0.17087277f), t, Vector128.Create(-0.82215223f));
+        p = Simd.MulAdd(p, t, Vector128.Create(1.48851587f));
+        p = Simd.MulAdd(p, t, Vector128.Create(-1.13520398f));
+        p = Simd.MulAdd(p, t, Vector128.Create(0.27886807f));
+        p = Simd.MulAdd(p, t, Vector128.Create(-0.18628806f));
+        p = Simd.MulAdd(p, t, Vector128.Create(0.09678418f));
+        p = Simd.MulAdd(p, t, Vector128.Create(0.37409196f));
+        p = Simd.MulAdd(p, t, Vector128.Create(1.00002368f));
+        p = Simd.MulAdd(p, t, Vector128.Create(-1.26551223f));
+        // The exponent -a² + p is rounded to float: with the rounding of z = -x/√2 in Gelu this limits the
+        // relative accuracy of the far tail to ~3a²·6e-8 (absolute errors there are below 1e-9).
+        return t * Exp(p - a * a);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Erf(Vector256<float> x)
+    {
+        var ax = Vector256.Abs(x);
+        var big = Vector256<float>.One - ErfcPositive(ax);
+        big = Vector256.ConditionalSelect(Vector256.Create(-0f), x, big);   // sign of x
+        var y = Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.5f)), ErfSmall(x), big);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Erf(Vector128<float> x)
+    {
+        var ax = Vector128.Abs(x);
+        var big = Vector128<float>.One - ErfcPositive(ax);
+        big = Vector128.ConditionalSelect(Vector128.Create(-0f), x, big);
+        var y = Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(0.5f)), ErfSmall(x), big);
+        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
+    }
+
+    /// <summary>x/2 · erfc(-x/√2): 1 - erf(z) for |z| &lt; 0.5, erfc(|z|) or 2 - erfc(|z|) above (z = -x/√2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Gelu(Vector256<float> x)
+    {
+        var z = x * Vector256.Create(-InvSqrt2);
+        var az = Vector256.Abs(z);
+        var ec = ErfcPositive(az);
+        var big = Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), ec, Vector256.Create(2f) - ec);
+        var erfc = Vector256.ConditionalSelect(Vector256.LessThan(az, Vector256.Create(0.5f)), Vector256<float>.One - ErfSmall(z), big);
+        var y = Vector256.Create(0.5f) * x * erfc;
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Gelu(Vector128<float> x)
+    {
+        var z = x * Vector128.Create(-InvSqrt2);
+        var az = Vector128.Abs(z);
+        var ec = ErfcPositive(az);
+        var big = Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), ec, Vector128.Create(2f) - ec);
+        var erfc = Vector128.ConditionalSelect(Vector128.LessThan(az, Vector128.Create(0.5f)), Vector128<float>.One - ErfSmall(z), big);
+        var y = Vector128.Create(0.5f) * x * erfc;
+        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
+    }
+
+    // ---------------------------------------------------------------- rows
+
+    /// <summary>y[i] = e^(x[i] - sub) (x and y may be the same span); the tail uses MathF.Exp.</summary>
+    public static void ExpRow(ReadOnlySpan<float> x, float sub, Span<float> y, Isa isa)
+    {
+        ref float rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref float ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        int i = 0, len = x.Length;
+        if (isa == Isa.Vector256)
+        {
+            var vs = Vector256.Create(sub);
+            for (; i <= len - 8; i += 8) Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vs).StoreUnsafe(ref ry, (nuint)i);
+        }
+        if (isa >= Isa.Vector128)
+        {
+            var vs = Vector128.Create(sub);
+            for (; i <= len - 4; i += 4) Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vs).StoreUnsafe(ref ry, (nuint)i);
+        }
+        for (; i < len; i++) Unsafe.Add(ref ry, i) = MathF.Exp(Unsafe.Add(ref rx, i) - sub);
+    }
+
+    /// <summary>Σ e^(x[i] - sub), summed across vector lanes (reordered), without writing anything.</summary>
+    public static float ExpSumRow(ReadOnlySpan<float> x, float sub, Isa isa)
+    {
+        ref float rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        int i = 0, len = x.Length;
+        float s = 0f;
+        if (isa == Isa.Vector256 && len >= 8)
+        {
+            var vs = Vector256.Create(sub);
+            var acc = Vector256<float>.Zero;
+            for (; i <= len - 8; i += 8) acc += Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vs);
+            s = Vector256.Sum(acc);
+        }
+        else if (isa >= Isa.Vector128 && len >= 4)
+        {
+            var vs = Vector128.Create(sub);
+            var acc = Vector128<float>.Zero;
+            for (; i <= len - 4; i += 4) acc += Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vs);
+            s = Vector128.Sum(acc);
+        }
+        for (; i < len; i++) s += MathF.Exp(Unsafe.Add(ref rx, i) - sub);
+        return s;
+    }
+}
