@@ -1,0 +1,71 @@
+namespace EdgeCompile.Benchmarks;
+
+/// <summary>
+/// Entry point: a small command dispatcher so one executable can host several measurements
+/// (the BenchmarkDotNet suite runs as the report and quick commands).
+/// </summary>
+public static class Program
+{
+    private sealed record Command(string Name, string Usage, string Summary, Func<string[], int> Run, bool Hidden = false);
+
+    private static readonly Command[] Commands =
+    [
+        new("load-memory", "load-memory [--size-mb N] [--keep] [--max-ratio R]",
+            "Generates a ~N MB model (default 300) and measures the peak memory of loading it in a fresh child process.",
+            LoadMemory.Run),
+        // Internal: the child side of load-memory (started by it, not meant to be run by hand).
+        new(LoadMemory.ChildCommand, LoadMemory.ChildCommand + " <model.onnx> --mode zero-copy|decode",
+            "Loads one model and reports memory as JSON (child process of load-memory).",
+            LoadMemory.RunChild, Hidden: true),
+        new("report", "report [--models a,b] [--no-write]",
+            "Runs the model suite (EdgeCompile vs ONNX Runtime) and kernel benchmarks with BenchmarkDotNet and rewrites the tables in docs/benchmarks.md and README.md.",
+            Suite.SuiteReport.Report),
+        new("quick", "quick [--models a,b]",
+            "Smoke run of the same suite (one cold iteration each, checks outputs agree, asserts no timings, writes nothing).",
+            Suite.SuiteReport.Quick),
+        new("profile", "profile <model> [--runs N]",
+            "Per-layer timings of the compiled model (each kernel call of its plan timed by hand) next to ONNX Runtime's per-node profile.",
+            Suite.LayerProfile.Run),
+        // Internal: the child side of report/quick's process peak memory column.
+        new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|ort --runs N",
+            "Runs one model with one engine and prints the process peak RSS (child process of report).",
+            Suite.SuiteReport.MeasurePeakChild, Hidden: true),
+    ];
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintUsage(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var command = Array.Find(Commands, c => c.Name == args[0]);
+        if (command is null)
+        {
+            Console.Error.WriteLine($"Unknown command '{args[0]}'.");
+            PrintUsage(Console.Error);
+            return 2;
+        }
+        try
+        {
+            return command.Run(args[1..]);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"{command.Name}: {e.Message}");
+            Console.Error.WriteLine($"usage: {command.Usage}");
+            return 2;
+        }
+    }
+
+    private static void PrintUsage(TextWriter w)
+    {
+        w.WriteLine("usage: EdgeCompile.Benchmarks <command> [options]");
+        w.WriteLine();
+        foreach (var c in Commands)
+            if (!c.Hidden) w.WriteLine($"  {c.Usage}\n      {c.Summary}");
+    }
+}
+
+/// <summary>A bad command line (reported with the command's usage, exit code 2).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeCompile.Kernels;
+
+namespace EdgeCompile.Benchmarks.Suite;
+
+/// <summary>
+/// The <c>profile</c> command: a per-layer breakdown of a compiled model. It reads the model's <c>.edgeplan</c>
+/// (the same kernel calls, arena offsets and constant arguments the generated class executes) and replays each
+/// call against the same kernels with a Stopwatch around it, then runs ONNX Runtime with its profiler on
+/// (per-node kernel times) for comparison. Diagnostic only: timing each call adds ~30 ns per layer.
+/// </summary>
+public static class LayerProfile
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private sealed record Call(int Index, string Node, string Op, string Kernel, Action Run, string Shape, double Macs);
+
+    public static int Run(string[] args)
+    {
+        if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--runs")) throw new UsageException("expected <model> [--runs N].");
+        var m = Catalog.Get(args[0]);
+        int runs = args.Length == 3 ? int.Parse(args[2], Inv) : 50;
+        var (calls, input) = Load(m);
+
+        // EdgeCompile: the whole sequence in order (realistic caches), each call timed; median per call over the runs.
+        var times = new double[calls.Count, runs];
+        for (int w = 0; w < 5; w++) foreach (var c in calls) c.Run();
+        for (int r = 0; r < runs; r++)
+            for (int i = 0; i < calls.Count; i++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                calls[i].Run();
+                times[i, r] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+            }
+        var ours = calls.Select((c, i) => (c, us: Median(Enumerable.Range(0, runs).Select(r => times[i, r])))).ToList();
+
+        // ONNX Runtime's profiler: per-node kernel times ("<node>_kernel_time" events).
+        var ortNodes = new Dictionary<string, (string Op, List<double> Us)>();
+        using (var ort = new OrtRunner(m.OnnxPath, input, m.OutputLength, Path.Combine(Path.GetTempPath(), $"ort-profile-{m.Name}")))
+        {
+            for (int w = 0; w < 5; w++) ort.Run();
+            for (int r = 0; r < runs; r++) ort.Run();
+            string file = ort.EndProfiling();
+            using var doc = JsonDocument.Parse(File.ReadAllText(file));
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node") continue;
+                string name = e.GetProperty("name").GetString()!;
+                if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                name = name[..^"_kernel_time".Length];
+                string op = e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out var o) ? o.GetString()! : "?";
+                if (!ortNodes.TryGetValue(name, out var entry)) ortNodes[name] = entry = (op, []);
+                entry.Us.Add(e.GetProperty("dur").GetDouble());
+            }
+            File.Delete(file);
+        }
+        // The profiled runs include the warm-up ones: keep the last `runs` per node.
+        var ortMedian = ortNodes.ToDictionary(kv => kv.Key, kv => (kv.Value.Op, Us: Median(kv.Value.Us.Skip(Math.Max(0, kv.Value.Us.Count - runs)))));
+
+        double ourTotal = ours.Sum(o => o.us), ortTotal = ortMedian.Values.Sum(v => v.Us);
+        Console.WriteLine(string.Create(Inv, $"{m.Name}: sum of per-layer medians: EdgeCompile {ourTotal / 1000:F3} ms over {calls.Count} kernel calls; ORT {ortTotal / 1000:F3} ms over {ortMedian.Count} nodes (after its fusions)"));
+        Console.WriteLine();
+        Console.WriteLine("By kernel (EdgeCompile) | calls | ms | share");
+        foreach (var g in ours.GroupBy(o => KernelClass(o.c)).OrderByDescending(g => g.Sum(o => o.us)))
+            Console.WriteLine(string.Create(Inv, $"  {g.Key,-34} | {g.Count(),4} | {g.Sum(o => o.us) / 1000,7:F3} | {100 * g.Sum(o => o.us) / ourTotal,5:F1}%"));
+        Console.WriteLine("By op (ORT)              | nodes | ms | share");
+        foreach (var g in ortMedian.GroupBy(kv => kv.Value.Op).OrderByDescending(g => g.Sum(kv => kv.Value.Us)))
+            Console.WriteLine(string.Create(Inv, $"  {g.Key,-34} | {g.Count(),4} | {g.Sum(kv => kv.Value.Us) / 1000,7:F3} | {100 * g.Sum(kv => kv.Value.Us) / ortTotal,5:F1}%"));
+        Console.WriteLine();
+        Console.WriteLine("Slowest layers: EdgeCompile µs, GFLOPS | ORT µs for the node of the same name (its fused node keeps the name)");
+        foreach (var (c, us) in ours.OrderByDescending(o => o.us).Take(15))
+        {
+            var match = ortMedian.Where(kv => kv.Key == c.Node || kv.Key.StartsWith(c.Node + "_", StringComparison.Ordinal)).Select(kv => kv.Value.Us).DefaultIfEmpty(double.NaN).Sum();
+            string gflops = c.Macs > 0 ? string.Create(Inv, $"{2 * c.Macs / us / 1000,5:F1}") : "    -";
+            Console.WriteLine(string.Create(Inv, $"  #{c.Index,-3} {c.Node,-20} {c.Kernel,-18} {c.Shape,-24} {us,9:F1} {gflops} | {match,9:F1}"));
+        }
+        Console.WriteLine("ORT nodes: " + string.Join(", ", ortMedian.OrderByDescending(kv => kv.Value.Us).Take(8).Select(kv => string.Create(Inv, $"{kv.Key} ({kv.Value.Op}) {kv.Value.Us:F0} µs"))));
+        return 0;
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var a = values.ToArray();
+        if (a.Length == 0) return 0;
+        Array.Sort(a);
+        return a[a.Length / 2];
+    }
+
+    /// <summary>A kernel call with its shape class (Conv: kernel size, depthwise or not).</summary>
+    private static string KernelClass(Call c) => c.Kernel + (c.Op == "Conv" ? $" ({ConvClass(c.Shape)})" : "");
+
+    private static string ConvClass(string shape) => shape[(shape.LastIndexOf(' ') + 1)..];
+
+    /// <summary>A readable shape and the multiply-adds of a call (Conv, Gemm, MatMul; 0 for the rest).</summary>
+    private static (string, double) Describe(string kernel, Arg[] a)
+    {
+        switch (kernel)
+        {
+            case "Conv.Conv2D":
+            {
+                int[] i = a[4..20].Select(v => v.I).ToArray();
+                int n = i[0], c = i[1], h = i[2], w = i[3], k = i[4], kh = i[5], kw = i[6], oh = i[7], ow = i[8], s = i[9], g = i[15];
+                string kind = (g == c && g > 1 ? "dw" : "") + $"{kh}x{kw}" + (s > 1 ? $"s{s}" : "");
+                return ($"{c}->{k} {h}x{w} {kind}", (double)n * k * (c / g) * kh * kw * oh * ow);
+            }
+            case "Gemm.Run": return ($"{a[4].I}x{a[5].I}x{a[6].I}", (double)a[4].I * a[5].I * a[6].I);
+            case "Gemm.MatMul": return ($"{a[3].I}x[{a[4].I}x{a[5].I}x{a[6].I}]", (double)a[3].I * a[4].I * a[5].I * a[6].I);
+            default: return ("", 0);
+        }
+    }
+
+    // ---------------------------------------------------------------- plan replay
+
+    private static (List<Call>, float[]) Load(BenchModel m)
+    {
+        string root = Catalog.Metadata("EdgeCompileOutputDir");
+        var dir = Directory.GetDirectories(root, m.PlanStem + "_*").Single();
+        string[] lines = File.ReadAllLines(Path.Combine(dir, m.PlanStem + ".edgeplan"));
+        float[] weights = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, m.PlanStem + ".weights.bin"))).ToArray();
+        int arenaBytes = int.Parse(lines.First(l => l.StartsWith("arena ", StringComparison.Ordinal))[6..], Inv);
+        var arena = new float[arenaBytes / 4 + 16];
+        var input = Catalog.Input(m.InputLength);
+        var output = new float[m.OutputLength];
+        var calls = new List<Call>();
+        string node = "", op = "";
+        foreach (var line in lines)
+        {
+            var t = line.Split(' ');
+            if (t[0] == "node") { op = t[2]; node = t[3]; continue; }
+            if (t[0] != "call") continue;
+            var a = t[2..].Select(s => new Arg(s, arena, weights, input, output)).ToArray();
+            var (shape, macs) = Describe(t[1], a);
+            calls.Add(new Call(calls.Count, node, op, t[1], Bind(t[1], a), shape, macs));
+        }
+        return (calls, input);
+    }
+
+    private sealed class Arg(string text, float[] arena, float[] weights, float[] input, float[] output)
+    {
+        private readonly string[] _p = text.Split(':');
+        public Memory<float> F => _p[0] switch
+        {
+            "in" => input,
+            "out" => output,
+            "a" => arena.AsMemory(int.Parse(_p[2], Inv) / 4, int.Parse(_p[3], Inv)),
+            "w" => weights.AsMemory(int.Parse(_p[2], Inv) / 4, int.Parse(_p[3], Inv)),
+            "empty" or "none" => Memory<float>.Empty,
+            _ => throw new NotSupportedException($"argument {text}"),
+        };
+        public int I => int.Parse(_p[1], Inv);
+        public float R => float.Parse(_p[1], Inv);
+        public bool B => bool.Parse(_p[1]);
+        public int[] Ints => _p[1].Split(',').Select(s => int.Parse(s, Inv)).ToArray();
+        public T E<T>() where T : struct, Enum => Enum.Parse<T>(_p[1][(_p[1].IndexOf('.') + 1)..]);
+    }
+
+    private static Action Bind(string kernel, Arg[] a)
+    {
+        switch (kernel)
+        {
+            case "Conv.Conv2D":
+            {
+                var (x, w, bias, y) = (a[0].F, a[1].F, a[2].F, a[3].F);
+                int[] i = a[4..20].Select(v => v.I).ToArray();
+                var act = a[20].E<Activation>();
+                float p0 = a[21].R, p1 = a[22].R;
+                return (() => Conv.Conv2D(x.Span, w.Span, bias.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
+                    i[9], i[10], i[11], i[12], i[13], i[14], i[15], act, p0, p1));
+            }
+            case "Gemm.Run":
+            {
+                var (x, w, c, y) = (a[0].F, a[1].F, a[2].F, a[3].F);
+                int m = a[4].I, k = a[5].I, n = a[6].I, cr = a[11].I, cc = a[12].I;
+                bool ta = a[7].B, tb = a[8].B;
+                float alpha = a[9].R, beta = a[10].R, p0 = a[14].R, p1 = a[15].R;
+                var act = a[13].E<Activation>();
+                return () => Gemm.Run(x.Span, w.Span, c.Span, y.Span, m, k, n, ta, tb, alpha, beta, cr, cc, act, p0, p1);
+            }
+            case "Gemm.MatMul":
+            {
+                var (x, w, y) = (a[0].F, a[1].F, a[2].F);
+                int[] i = a[3..9].Select(v => v.I).ToArray();
+                return () => Gemm.MatMul(x.Span, w.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5]);
+            }
+            case "Elementwise.Binary":
+            {
+                var op = a[0].E<BinaryOp>();
+                var (x, b, y) = (a[1].F, a[2].F, a[3].F);
+                int[] shape = a[4].Ints, sa = a[5].Ints, sb = a[6].Ints;
+                return () => Elementwise.Binary(op, x.Span, b.Span, y.Span, shape, sa, sb);
+            }
+            case "Elementwise.Unary":
+            {
+                var op = a[0].E<UnaryOp>();
+                var (x, y) = (a[1].F, a[2].F);
+                float p0 = a[3].R, p1 = a[4].R;
+                return () => Elementwise.Unary(op, x.Span, y.Span, p0, p1);
+            }
+            case "Normalization.Softmax":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                int o = a[2].I, ax = a[3].I, inner = a[4].I;
+                bool log = a[5].B;
+                return () => Normalization.Softmax(x.Span, y.Span, o, ax, inner, log);
+            }
+            case "Normalization.LayerNorm":
+            {
+                var (x, s, b, y) = (a[0].F, a[1].F, a[2].F, a[3].F);
+                int o = a[4].I, inner = a[5].I;
+                float eps = a[6].R;
+                return () => Normalization.LayerNorm(x.Span, s.Span, b.Span, y.Span, o, inner, eps);
+            }
+            case "Data.StridedCopy":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                int off = a[2].I;
+                int[] shape = a[3].Ints, strides = a[4].Ints;
+                return () => Data.StridedCopy<float>(x.Span, y.Span, off, shape, strides);
+            }
+            case "Pool.MaxPool2D":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                int[] i = a[2..16].Select(v => v.I).ToArray();
+                return () => Pool.MaxPool2D(x.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13]);
+            }
+            case "Pool.GlobalAverage":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                int c = a[2].I, s = a[3].I;
+                return () => Pool.GlobalAverage(x.Span, y.Span, c, s);
+            }
+            default:
+                throw new NotSupportedException($"profile: kernel {kernel} is not replayed yet (add a case in LayerProfile.Bind)");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using System.Diagnostics;
+using EdgeCompile.Int8.Checks;
+
+// Runs every int8 check; prints one line per failure, then the summary and the paths that ran. Exit 1 on any failure.
+int passed = 0, failed = 0;
+var total = Stopwatch.StartNew();
+foreach (var (name, run) in Int8Checks.All)
+{
+    var sw = Stopwatch.StartNew();
+    try { run(); passed++; Console.WriteLine($"  ok   {name} ({sw.ElapsedMilliseconds} ms)"); }
+    catch (Exception e) { failed++; Console.WriteLine($"  FAIL {name}: {e.GetType().Name}: {e.Message}"); }
+}
+Console.WriteLine($"int8 selftest: {passed} passed, {failed} failed ({total.ElapsedMilliseconds} ms)");
+Console.WriteLine($"paths: {Int8Checks.PathNames()}");
+return failed == 0 ? 0 : 1;

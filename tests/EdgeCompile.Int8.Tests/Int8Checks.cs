@@ -1,0 +1,570 @@
+using EdgeCompile.Kernels;
+
+namespace EdgeCompile.Int8.Checks;
+
+/// <summary>A failed check (the console self-test and xunit both report its message).</summary>
+public sealed class CheckFailed(string message) : Exception(message);
+
+/// <summary>
+/// The int8 kernel checks, shared by the xunit project and the console self-test (linked source): every vector path
+/// bit-exact against the scalar reference over random shapes with ragged tails and extreme values, the scalar
+/// references against naive formulas, the int32 overflow bound, and zero allocation.
+/// </summary>
+public static class Int8Checks
+{
+    /// <summary>Every check by name.</summary>
+    public static readonly (string Name, Action Run)[] All =
+    [
+        ("RoundingShift and QuantizeMultiplier", RoundingShiftCases),
+        ("Requantize vector paths", RequantizeBlock),
+        ("QGemm u8 output", () => Gemm(Output.U8)),
+        ("QGemm int32 output", () => Gemm(Output.I32)),
+        ("QGemm dequantized float output", () => Gemm(Output.F32)),
+        ("QGemm overflow bound k = MaxK", GemmOverflowBound),
+        ("QConv.Conv2D", Conv2D),
+        ("QConv.DepthwiseConv3x3", Depthwise),
+        ("QElementwise.Add", Add),
+        ("QElementwise.Mul", Mul),
+        ("QPool.MaxPool2D", () => Pool(max: true)),
+        ("QPool.AveragePool2D", () => Pool(max: false)),
+        ("QPool.GlobalAveragePool", GlobalPool),
+        ("QLinear quantize/dequantize", QuantizeDequantize),
+        ("QLinear.QuantizeRowsDynamic", Dynamic),
+        ("zero allocation", ZeroAllocation),
+    ];
+
+    /// <summary>The vector paths this machine runs (the scalar reference always runs).</summary>
+    internal static QIsa[] VectorPaths() => [.. new[] { QIsa.Avx2, QIsa.AdvSimd, QIsa.AdvSimdDot }.Where(QPaths.IsSupported)];
+
+    /// <summary>"scalar, AVX2" etc.</summary>
+    public static string PathNames() => string.Join(", ", new[] { "scalar" }.Concat(VectorPaths().Select(p => p switch
+    {
+        QIsa.Avx2 => "AVX2", QIsa.AdvSimd => "AdvSimd", QIsa.AdvSimdDot => "Dp", _ => p.ToString(),
+    })));
+
+    private static void Fail(string what) => throw new CheckFailed(what);
+
+    private static void Same<T>(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, string what) where T : IEquatable<T>
+    {
+        if (expected.Length != actual.Length) Fail($"{what}: length {actual.Length}, expected {expected.Length}");
+        for (int i = 0; i < expected.Length; i++)
+            if (!expected[i].Equals(actual[i])) Fail($"{what}: element {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    private static void SameBits(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i])) Fail($"{what}: element {i}: expected {expected[i]:R}, got {actual[i]:R}");
+    }
+
+    /// <summary>u8 data, a quarter of it at the extremes 0 and 255.</summary>
+    private static byte[] Bytes(Random r, int n)
+    {
+        var a = new byte[n];
+        for (int i = 0; i < n; i++) a[i] = (r.Next(4)) switch { 0 => 0, 1 => 255, _ => (byte)r.Next(256) };
+        return a;
+    }
+
+    /// <summary>s8 weights in [-127, 127], some at the extremes.</summary>
+    private static sbyte[] Weights(Random r, int n)
+    {
+        var w = new sbyte[n];
+        for (int i = 0; i < n; i++) w[i] = (r.Next(4)) switch { 0 => -127, 1 => 127, _ => (sbyte)r.Next(-127, 128) };
+        return w;
+    }
+
+    private static int Zero(Random r) => r.Next(4) switch { 0 => 0, 1 => 255, _ => r.Next(256) };
+
+    private static int Multiplier(Random r) => r.Next(10) == 0 ? 0 : (1 << 30) + r.Next(1 << 30);
+
+    /// <summary>A shift that keeps outputs interesting for an accumulator of magnitude about 'range', sometimes an extreme.</summary>
+    private static int Shift(Random r, long range)
+    {
+        if (r.Next(8) == 0) return r.Next(2) == 0 ? Requantization.MinShift : Requantization.MaxShift;
+        int bits = 0; while ((1L << bits) < Math.Max(range, 1)) bits++;
+        return Math.Clamp(bits - 8 + r.Next(-2, 3), Requantization.MinShift, Requantization.MaxShift);
+    }
+
+    private static (int Lo, int Hi) Range(Random r, int zOut) => r.Next(3) switch
+    {
+        0 => (0, 255),
+        1 => (zOut, 255),                                     // fused ReLU
+        _ => (Math.Min(zOut, 10), Math.Max(zOut, 200)),       // fused clip
+    };
+
+    // ---------------------------------------------------------------- requantization
+
+    private static void RoundingShiftCases()
+    {
+        (long V, int N, long Expected)[] cases =
+        [
+            (5, 1, 2), (7, 1, 4), (-5, 1, -2), (-7, 1, -4), (6, 2, 2), (10, 2, 2), (-6, 2, -2), (-10, 2, -2), (11, 2, 3), (-11, 2, -3),
+            (123, 0, 123), (-123, 0, -123), (1L << 61, 61, 1), (3L << 60, 61, 2), (-(3L << 60), 61, -2), ((1L << 62) - 1, 61, 2),
+        ];
+        foreach (var (v, n, e) in cases)
+            if (Requantization.RoundingShift(v, n) != e) Fail($"RoundingShift({v}, {n}) = {Requantization.RoundingShift(v, n)}, expected {e}");
+        foreach (double scale in new[] { 1.0, 0.5, 0.75, 1e-3, 3.9e-9, 1234.5, 0.0123 })
+        {
+            int m = Requantization.QuantizeMultiplier(scale, out int sh);
+            double back = m * Math.Pow(2, -(31 + sh));
+            if (m < 1 << 30 || Math.Abs(back - scale) > scale * 1e-9) Fail($"QuantizeMultiplier({scale}) = {m}, {sh} -> {back}");
+        }
+        if (Requantization.Requantize(100, 1 << 30, -1, 128, 0, 255) != 228) Fail("identity requantization");
+        if (Requantization.Requantize(int.MinValue, int.MaxValue, -31, 0, 0, 255) != 0) Fail("saturation low");
+        if (Requantization.Requantize(int.MaxValue, int.MaxValue, -31, 0, 0, 255) != 255) Fail("saturation high");
+    }
+
+    private static void RequantizeBlock()
+    {
+        var r = new Random(1);
+        int[] acc = new int[8], mult = new int[8], sh = new int[8];
+        byte[] expected = new byte[8], actual = new byte[8];
+        for (int it = 0; it < 3000; it++)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                acc[j] = r.Next(6) switch { 0 => int.MinValue, 1 => int.MaxValue, 2 => r.Next(-300, 300), _ => r.Next(int.MinValue, int.MaxValue) };
+                mult[j] = r.Next(8) == 0 ? int.MaxValue : Multiplier(r);
+                sh[j] = r.Next(Requantization.MinShift, Requantization.MaxShift + 1);
+                if (r.Next(4) == 0) { sh[j] = -1 - r.Next(4); acc[j] = r.Next(-1000, 1000); }   // exercise exact ties
+            }
+            int z = Zero(r); var (lo, hi) = Range(r, z);
+            QGemm.RequantizeBlock(QIsa.Scalar, acc, mult, sh, z, lo, hi, expected);
+            for (int j = 0; j < 8; j++)
+                if (expected[j] != Requantization.Requantize(acc[j], mult[j], sh[j], z, lo, hi)) Fail("scalar block");
+            foreach (var p in VectorPaths())
+            {
+                QGemm.RequantizeBlock(p, acc, mult, sh, z, lo, hi, actual);
+                Same<byte>(expected, actual, $"{p} requantize (acc {string.Join(",", acc)}, mult {string.Join(",", mult)}, shift {string.Join(",", sh)}, z {z}, [{lo},{hi}])");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- GEMM
+
+    private enum Output { U8, I32, F32 }
+
+    private static void Gemm(Output output)
+    {
+        var r = new Random(2 + (int)output);
+        for (int it = 0; it < 60; it++)
+        {
+            int m = r.Next(1, 6), k = r.Next(1, 75), n = r.Next(1, 21);
+            if (it % 10 == 0) k = r.Next(100, 300);
+            var a = Bytes(r, m * k); var w = Weights(r, n * k);
+            var packed = new sbyte[QGemm.PackedLength(n, k)];
+            QGemm.PackWeights(w, packed, n, k);
+            int az = Zero(r);
+            var bias = r.Next(3) == 0 ? [] : Enumerable.Range(0, n).Select(_ => r.Next(-100000, 100000)).ToArray();
+            bool perChannel = r.Next(2) == 0;
+            var mult = Enumerable.Range(0, perChannel ? n : 1).Select(_ => Multiplier(r)).ToArray();
+            var sh = Enumerable.Range(0, perChannel ? n : 1).Select(_ => Shift(r, 255L * 127 * k / 4)).ToArray();
+            int z = Zero(r); var (lo, hi) = Range(r, z);
+            // per-row activation parameters for the dynamic variant
+            int[] azs = r.Next(2) == 0 ? [az] : Enumerable.Range(0, m).Select(_ => Zero(r)).ToArray();
+            float[] ascale = azs.Select(_ => (float)(r.NextDouble() * 0.1 + 1e-3)).ToArray();
+            float[] wscale = Enumerable.Range(0, r.Next(2) == 0 ? 1 : n).Select(_ => (float)(r.NextDouble() * 0.01 + 1e-4)).ToArray();
+            float[] biasF = r.Next(2) == 0 ? [] : Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            string shape = $"m={m} k={k} n={n} aZero={az}";
+
+            Array Run(QIsa p)
+            {
+                switch (output)
+                {
+                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default); return y; }
+                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default); return y; }
+                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y); return y; }
+                }
+            }
+            var expected = Run(QIsa.Scalar);
+            // the scalar reference against the formula on unpacked weights
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    int zi = output == Output.F32 ? azs[azs.Length == 1 ? 0 : i] : az;
+                    int acc = 0;
+                    for (int kk = 0; kk < k; kk++) acc += (a[i * k + kk] - zi) * w[j * k + kk];
+                    if (output == Output.F32)
+                    {
+                        float f = (float)acc * ascale[azs.Length == 1 ? 0 : i] * wscale[wscale.Length == 1 ? 0 : j] + (biasF.Length == 0 ? 0 : biasF[j]);
+                        if (BitConverter.SingleToInt32Bits(f) != BitConverter.SingleToInt32Bits(((float[])expected)[i * n + j])) Fail($"QGemm F32 scalar vs formula {shape} at {i},{j}");
+                        continue;
+                    }
+                    acc += bias.Length == 0 ? 0 : bias[j];
+                    if (output == Output.I32) { if (((int[])expected)[i * n + j] != acc) Fail($"QGemm I32 scalar vs formula {shape}"); continue; }
+                    int pi = perChannel ? j : 0;
+                    if (((byte[])expected)[i * n + j] != Requantization.Requantize(acc, mult[pi], sh[pi], z, lo, hi)) Fail($"QGemm U8 scalar vs formula {shape}");
+                }
+            foreach (var p in VectorPaths())
+            {
+                var actual = Run(p);
+                switch (output)
+                {
+                    case Output.U8: Same<byte>((byte[])expected, (byte[])actual, $"{p} QGemm {shape}"); break;
+                    case Output.I32: Same<int>((int[])expected, (int[])actual, $"{p} QGemm {shape}"); break;
+                    default: SameBits((float[])expected, (float[])actual, $"{p} QGemm {shape}"); break;
+                }
+            }
+        }
+    }
+
+    private static void GemmOverflowBound()
+    {
+        int m = 2, k = QGemm.MaxK, n = 9;
+        var a = new byte[m * k];
+        Array.Fill(a, (byte)255, 0, k);                     // row 0: 255 - 0 = 255; row 1: 0 - 255 = -255
+        var w = new sbyte[n * k];
+        Array.Fill(w, (sbyte)127);
+        for (int kk = 0; kk < k; kk++) w[8 * k + kk] = -127; // channel 8 (ragged block): negative
+        var packed = new sbyte[QGemm.PackedLength(n, k)];
+        QGemm.PackWeights(w, packed, n, k);
+        int[] bias = new int[n]; bias[0] = int.MaxValue - 255 * 127 * k;   // the largest bias that still fits
+        long bound = 255L * 127 * k;
+        if (bound > int.MaxValue) Fail("MaxK bound");
+        foreach (var p in new[] { QIsa.Scalar }.Concat(VectorPaths()))
+        {
+            // aZero = 0 for row 0 needs a separate call from aZero = 255 for row 1
+            var y0 = new int[n]; var y1 = new int[n];
+            QGemm.Core(p, a.AsSpan(0, k), 0, default, default, packed, bias, default, 1, k, n, default, default, default, 0, 0, 0, default, y0, default);
+            QGemm.Core(p, a.AsSpan(k, k), 255, default, default, packed, default, default, 1, k, n, default, default, default, 0, 0, 0, default, y1, default);
+            if (y0[0] != int.MaxValue || y0[1] != bound || y0[8] != -bound) Fail($"{p} overflow bound row 0: {y0[0]}, {y0[1]}, {y0[8]}");
+            if (y1[1] != -bound || y1[8] != bound) Fail($"{p} overflow bound row 1: {y1[1]}, {y1[8]}");
+            var q = new byte[n];
+            QGemm.Core(p, a.AsSpan(0, k), 0, default, default, packed, bias, default, 1, k, n, [1 << 30], [24], default, 128, 0, 255, q, default, default);
+            long step = Requantization.RoundingShift(bound << 30, 55);   // about 64
+            if (q[1] != 128 + step || q[8] != 128 - step || q[0] != 128 + Requantization.RoundingShift((long)int.MaxValue << 30, 55)) Fail($"{p} overflow bound requantized: {q[1]}, {q[8]}");
+        }
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    private static void Conv2D()
+    {
+        var r = new Random(5);
+        for (int it = 0; it < 40; it++)
+        {
+            int group = r.Next(3) == 0 ? r.Next(2, 4) : 1;
+            int cg = r.Next(1, 5), kg = r.Next(1, 11), c = cg * group, k = kg * group, bn = r.Next(1, 3);
+            int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 3), sw = r.Next(1, 3), dh = r.Next(1, 3), dw = r.Next(1, 3);
+            int pt = r.Next(0, 2), pl = r.Next(0, 2), h = r.Next(3, 10), width = r.Next(3, 12);
+            if (it % 8 == 0) { kh = kw = 1; sh = sw = dh = dw = 1; pt = pl = 0; }
+            int oh = (h + 2 * pt - dh * (kh - 1) - 1) / sh + 1, ow = (width + 2 * pl - dw * (kw - 1) - 1) / sw + 1;
+            if (oh < 1 || ow < 1) continue;
+            var x = Bytes(r, bn * c * h * width); var w = Weights(r, k * cg * kh * kw);
+            var packed = new sbyte[QConv.PackedLength(k, cg, kh, kw, group)];
+            QConv.PackWeights(w, packed, k, cg, kh, kw, group);
+            int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, k).Select(_ => r.Next(-5000, 5000)).ToArray();
+            var mult = Enumerable.Range(0, k).Select(_ => Multiplier(r)).ToArray();
+            var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
+            var scratch = new byte[QConv.ScratchLength(cg, kh, kw)];
+            string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
+            byte[] Run(QIsa p)
+            {
+                var y = new byte[bn * k * oh * ow];
+                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi);
+                return y;
+            }
+            var expected = Run(QIsa.Scalar);
+            for (int b = 0; b < bn; b++)
+                for (int ko = 0; ko < k; ko++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            int g = ko / kg, acc = bias.Length == 0 ? 0 : bias[ko];
+                            for (int ci = 0; ci < cg; ci++)
+                                for (int ky = 0; ky < kh; ky++)
+                                    for (int kx = 0; kx < kw; kx++)
+                                    {
+                                        int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+                                        if (iy < 0 || iy >= h || ix < 0 || ix >= width) continue;
+                                        acc += (x[((b * c + g * cg + ci) * h + iy) * width + ix] - xz) * w[((ko * cg + ci) * kh + ky) * kw + kx];
+                                    }
+                            if (expected[((b * k + ko) * oh + oy) * ow + ox] != Requantization.Requantize(acc, mult[ko], shifts[ko], z, lo, hi)) Fail($"Conv2D scalar vs formula {shape}");
+                        }
+            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+        }
+    }
+
+    private static void Depthwise()
+    {
+        var r = new Random(6);
+        for (int it = 0; it < 60; it++)
+        {
+            int stride = 1 + it % 2, c = r.Next(1, 5), bn = r.Next(1, 3), h = r.Next(1, 12), width = r.Next(1, 60);
+            int pt = r.Next(0, 2), pl = r.Next(0, 2), pb = r.Next(0, 2), pr = r.Next(0, 2);
+            int oh = (h + pt + pb - 3) / stride + 1, ow = (width + pl + pr - 3) / stride + 1;
+            if (oh < 1 || ow < 1) continue;
+            var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * 9);
+            int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-5000, 5000)).ToArray();
+            bool perChannel = r.Next(2) == 0;
+            var mult = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Multiplier(r)).ToArray();
+            var shifts = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Shift(r, 255L * 127 * 9 / 4)).ToArray();
+            string shape = $"n={bn} c={c} h={h} w={width} s={stride} p={pt},{pl},{pb},{pr}";
+            byte[] Run(QIsa p)
+            {
+                var y = new byte[bn * c * oh * ow];
+                QConv.DepthwiseCore(p, x, xz, w, bias, y, bn, c, h, width, oh, ow, stride, pt, pl, mult, shifts, z, lo, hi);
+                return y;
+            }
+            var expected = Run(QIsa.Scalar);
+            // the depthwise reference against the general convolution (group = c)
+            var packed = new sbyte[QConv.PackedLength(c, 1, 3, 3, c)];
+            QConv.PackWeights(w, packed, c, 1, 3, 3, c);
+            var general = new byte[expected.Length];
+            var mAll = perChannel ? mult : Enumerable.Repeat(mult[0], c).ToArray();
+            var sAll = perChannel ? shifts : Enumerable.Repeat(shifts[0], c).ToArray();
+            QConv.Conv2DCore(QIsa.Scalar, x, xz, packed, bias, general, new byte[9], bn, c, h, width, c, 3, 3, oh, ow, stride, stride, pt, pl, 1, 1, c, mAll, sAll, z, lo, hi);
+            Same<byte>(general, expected, $"depthwise scalar vs general {shape}");
+            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} depthwise {shape}");
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    private static void Add()
+    {
+        var r = new Random(7);
+        for (int it = 0; it < 200; it++)
+        {
+            int len = r.Next(1, 70);
+            var a = Bytes(r, len); var b = Bytes(r, r.Next(4) == 0 ? 1 : len);
+            int az = Zero(r), bz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            int ma = r.Next(6) == 0 ? int.MaxValue : r.Next(0, int.MaxValue), mb = r.Next(6) == 0 ? 0 : r.Next(0, int.MaxValue);
+            int sh = r.Next(5) == 0 ? r.Next(Requantization.MinShift, Requantization.MaxShift + 1) : r.Next(-1, 4);
+            var expected = new byte[len];
+            QElementwise.AddCore(QIsa.Scalar, a, az, ma, b, bz, mb, sh, expected, z, lo, hi);
+            foreach (var p in VectorPaths())
+            {
+                var actual = new byte[len];
+                QElementwise.AddCore(p, a, az, ma, b, bz, mb, sh, actual, z, lo, hi);
+                Same<byte>(expected, actual, $"{p} Add len={len} b={b.Length} shift={sh}");
+            }
+        }
+    }
+
+    private static void Mul()
+    {
+        var r = new Random(8);
+        for (int it = 0; it < 200; it++)
+        {
+            int len = r.Next(1, 70);
+            var a = Bytes(r, len); var b = Bytes(r, r.Next(4) == 0 ? 1 : len);
+            int az = Zero(r), bz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            int m = Multiplier(r), sh = r.Next(5) == 0 ? r.Next(Requantization.MinShift, Requantization.MaxShift + 1) : r.Next(3, 10);
+            var expected = new byte[len];
+            QElementwise.MulCore(QIsa.Scalar, a, az, b, bz, expected, m, sh, z, lo, hi);
+            foreach (var p in VectorPaths())
+            {
+                var actual = new byte[len];
+                QElementwise.MulCore(p, a, az, b, bz, actual, m, sh, z, lo, hi);
+                Same<byte>(expected, actual, $"{p} Mul len={len} b={b.Length} shift={sh}");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    private static void Pool(bool max)
+    {
+        var r = new Random(max ? 9 : 10);
+        for (int it = 0; it < 80; it++)
+        {
+            int planes = r.Next(1, 4), h = r.Next(1, 10), width = r.Next(1, 80), kh = r.Next(1, 4), kw = r.Next(1, 4);
+            int sh = r.Next(1, 3), sw = r.Next(1, 4), dh = max ? r.Next(1, 3) : 1, dw = max && r.Next(4) == 0 ? 2 : 1;
+            int pt = r.Next(0, kh), pl = r.Next(0, kw), pb = r.Next(0, kh), pr = r.Next(0, kw);
+            int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            if (oh < 1 || ow < 1) continue;
+            var x = Bytes(r, planes * h * width);
+            int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            int m = r.Next(2) == 0 ? 1 << 30 : Multiplier(r), s = r.Next(2) == 0 ? -1 : r.Next(-3, 2);
+            bool include = r.Next(2) == 0;
+            string shape = $"planes={planes} h={h} w={width} {kh}x{kw} s={sh},{sw} d={dh},{dw} p={pt},{pl},{pb},{pr} include={include}";
+            byte[] Run(QIsa p)
+            {
+                var y = new byte[planes * oh * ow];
+                QPool.WindowCore(p, max, x, xz, y, 1, planes, h, width, kh, kw, oh, ow, sh, sw, pt, pl, pb, pr, dh, dw, include, m, s, z, lo, hi);
+                return y;
+            }
+            var expected = Run(QIsa.Scalar);
+            if (max)
+                for (int pIdx = 0; pIdx < planes; pIdx++)
+                    for (int oy = 0; oy < oh; oy++)
+                        for (int ox = 0; ox < ow; ox++)
+                        {
+                            int best = 0;
+                            for (int ky = 0; ky < kh; ky++)
+                                for (int kx = 0; kx < kw; kx++)
+                                {
+                                    int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < width) best = Math.Max(best, x[(pIdx * h + iy) * width + ix]);
+                                }
+                            if (expected[(pIdx * oh + oy) * ow + ox] != best) Fail($"MaxPool scalar vs formula {shape}");
+                        }
+            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} {(max ? "MaxPool" : "AveragePool")} {shape}");
+        }
+        if (!max)
+        {
+            // hand case: 2x2 window over [1, 2, 3, 4] (zero point 0, identity scale): 10 / 4 = 2.5 -> 2 (ties to even)
+            var y = new byte[1];
+            QPool.AveragePool2D([1, 2, 3, 4], 0, y, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, false, 1 << 30, -1, 0, 0, 255);
+            if (y[0] != 2) Fail($"AveragePool ties to even: {y[0]}");
+        }
+    }
+
+    private static void GlobalPool()
+    {
+        var r = new Random(11);
+        for (int it = 0; it < 60; it++)
+        {
+            int ch = r.Next(1, 5), spatial = r.Next(1, 200);
+            var x = Bytes(r, ch * spatial);
+            int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+            int m = r.Next(2) == 0 ? 1 << 30 : Multiplier(r), s = r.Next(-3, 2);
+            var expected = new byte[ch];
+            QPool.GlobalCore(QIsa.Scalar, x, xz, expected, ch, spatial, m, s, z, lo, hi);
+            for (int i = 0; i < ch; i++)
+            {
+                int acc = 0; for (int j = 0; j < spatial; j++) acc += x[i * spatial + j] - xz;
+                if (expected[i] != Requantization.Requantize(Requantization.DivideRoundEven(acc, spatial), m, s, z, lo, hi)) Fail("GlobalAveragePool scalar vs formula");
+            }
+            foreach (var p in VectorPaths())
+            {
+                var actual = new byte[ch];
+                QPool.GlobalCore(p, x, xz, actual, ch, spatial, m, s, z, lo, hi);
+                Same<byte>(expected, actual, $"{p} GlobalAveragePool ch={ch} spatial={spatial}");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- quantize / dequantize
+
+    private static float[] Floats(Random r, int n, float scale)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++)
+            x[i] = r.Next(10) switch
+            {
+                0 => (r.Next(-300, 300) + 0.5f) * scale,                  // ties
+                1 => r.Next(3) switch { 0 => float.NaN, 1 => float.PositiveInfinity, _ => float.NegativeInfinity },
+                2 => r.Next(-1000, 1000) * scale * 3,                     // saturating
+                _ => (float)(r.NextDouble() * 2 - 1) * 140 * scale,
+            };
+        return x;
+    }
+
+    private static void QuantizeDequantize()
+    {
+        var r = new Random(12);
+        if (QLinear.QuantizeOne(2.5f, 1f, 0, 0, 255) != 2 || QLinear.QuantizeOne(3.5f, 1f, 0, 0, 255) != 4 || QLinear.QuantizeOne(float.NaN, 1f, 7, -7, 248) != 7)
+            Fail("Quantize hand cases");
+        for (int it = 0; it < 100; it++)
+        {
+            int len = r.Next(1, 60);
+            float scale = (float)(r.NextDouble() * 0.1 + 1e-3);
+            var x = Floats(r, len, scale);
+            bool signed = r.Next(2) == 0;
+            int zp = signed ? r.Next(-128, 128) : Zero(r);
+            int zu = signed ? zp + 128 : zp;
+            byte flip = signed ? (byte)0x80 : (byte)0;
+            var expected = new byte[len];
+            QLinear.QuantizeCore(QIsa.Scalar, x, expected, scale, zu, flip);
+            for (int i = 0; i < len; i++)
+            {
+                double q = Math.Round((double)(x[i] / scale), MidpointRounding.ToEven);
+                int want = double.IsNaN(q) ? zp : (int)Math.Clamp(q + zp, signed ? -128 : 0, signed ? 127 : 255);
+                int got = signed ? (sbyte)expected[i] : expected[i];
+                if (got != want) Fail($"Quantize scalar vs formula: x={x[i]:R} scale={scale:R} zp={zp}: {got} != {want}");
+            }
+            var deq = new float[len];
+            QLinear.DequantizeCore(QIsa.Scalar, expected, deq, scale, zu, flip);
+            for (int i = 0; i < len; i++)
+                if (deq[i] != (float)((signed ? (sbyte)expected[i] : expected[i]) - zp) * scale) Fail("Dequantize scalar vs formula");
+            foreach (var p in VectorPaths())
+            {
+                var actual = new byte[len];
+                QLinear.QuantizeCore(p, x, actual, scale, zu, flip);
+                Same<byte>(expected, actual, $"{p} Quantize len={len} signed={signed}");
+                var d = new float[len];
+                QLinear.DequantizeCore(p, expected, d, scale, zu, flip);
+                SameBits(deq, d, $"{p} Dequantize len={len} signed={signed}");
+            }
+        }
+    }
+
+    private static void Dynamic()
+    {
+        var r = new Random(13);
+        for (int it = 0; it < 60; it++)
+        {
+            int rows = r.Next(1, 4), cols = r.Next(1, 50);
+            var x = new float[rows * cols];
+            for (int i = 0; i < x.Length; i++) x[i] = (float)(r.NextDouble() * 2 - (it % 3 == 0 ? 0 : 1)) * 5;
+            if (it % 7 == 0) Array.Clear(x);
+            bool symmetric = r.Next(2) == 0;
+            var expected = new byte[x.Length]; var es = new float[rows]; var ez = new int[rows];
+            QLinear.RowsCore(QIsa.Scalar, x, expected, es, ez, rows, cols, symmetric);
+            foreach (var p in VectorPaths())
+            {
+                var actual = new byte[x.Length]; var s = new float[rows]; var z = new int[rows];
+                QLinear.RowsCore(p, x, actual, s, z, rows, cols, symmetric);
+                SameBits(es, s, $"{p} dynamic scales");
+                Same<int>(ez, z, $"{p} dynamic zero points");
+                Same<byte>(expected, actual, $"{p} dynamic rows={rows} cols={cols} symmetric={symmetric}");
+            }
+            // round trip within half a step
+            for (int i = 0; i < x.Length; i++)
+            {
+                int row = i / cols;
+                float back = ((symmetric ? (sbyte)expected[i] : expected[i]) - ez[row]) * es[row];
+                if (Math.Abs(back - x[i]) > es[row] * 0.5001f + 1e-6f) Fail($"dynamic round trip {x[i]} -> {back}");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- allocation
+
+    private static readonly int[] OneMult = [1 << 30], OneShift = [-1];
+
+    private static void ZeroAllocation()
+    {
+        var r = new Random(14);
+        int m = 5, k = 37, n = 19;
+        var a = Bytes(r, m * k); var packed = new sbyte[QGemm.PackedLength(n, k)];
+        QGemm.PackWeights(Weights(r, n * k), packed, n, k);
+        var bias = new int[n]; var y = new byte[m * n]; var yi = new int[m * n]; var yf = new float[m * n];
+        int[] az = [3]; float[] ascale = [0.1f], wscale = [0.01f];
+        var x = Bytes(r, 2 * 8 * 9 * 11); var cw = new sbyte[QConv.PackedLength(8, 8, 3, 3, 1)];
+        QConv.PackWeights(Weights(r, 8 * 8 * 9), cw, 8, 8, 3, 3, 1);
+        var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 3, 3)];
+        var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
+        var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
+        var kernels = new (string Name, Action Run)[]
+        {
+            ("QGemm.Run", () => QGemm.Run(a, 3, packed, bias, y, m, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.RunInt32", () => QGemm.RunInt32(a, 3, packed, bias, yi, m, k, n)),
+            ("QGemm.RunDequantized", () => QGemm.RunDequantized(a, az, ascale, packed, wscale, default, yf, m, k, n)),
+            ("QConv.Conv2D", () => QConv.Conv2D(x, 7, cw, default, yc, scratch, 2, 8, 9, 11, 8, 3, 3, 9, 11, 1, 1, 1, 1, 1, 1, 1, OneMult, OneShift, 0, 0, 255)),
+            ("QConv.DepthwiseConv3x3", () => QConv.DepthwiseConv3x3(x, 7, dw, default, yc, 2, 8, 9, 11, 9, 11, 1, 1, 1, OneMult, OneShift, 0, 0, 255)),
+            ("QElementwise.Add", () => QElementwise.Add(x, 1, 1 << 30, x, 2, 1 << 29, 0, yc, 3, 0, 255)),
+            ("QElementwise.Mul", () => QElementwise.Mul(x, 1, x, 2, yc, 1 << 30, 6, 3, 0, 255)),
+            ("QPool.MaxPool2D", () => QPool.MaxPool2D(x, yp, 2, 8, 9, 11, 3, 3, 4, 5, 2, 2, 0, 0, 1, 1)),
+            ("QPool.AveragePool2D", () => QPool.AveragePool2D(x, 5, yp, 2, 8, 9, 11, 3, 3, 4, 5, 2, 2, 0, 0, 0, 0, false, 1 << 30, -1, 5, 0, 255)),
+            ("QPool.GlobalAveragePool", () => QPool.GlobalAveragePool(x, 5, yg, 16, 99, 1 << 30, -1, 5, 0, 255)),
+            ("QLinear.Quantize", () => QLinear.Quantize(f, yc, 0.1f, 3)),
+            ("QLinear.Dequantize", () => QLinear.Dequantize(x, f, 0.1f, 3)),
+            ("QLinear.QuantizeRowsDynamic", () => QLinear.QuantizeRowsDynamic(f, yc, scales, zps, 16, 99)),
+        };
+        var failures = new List<string>();
+        foreach (var (name, run) in kernels)
+        {
+            run();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) run();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated != 0) failures.Add($"{name}: {allocated} bytes in 10 calls");
+        }
+        if (failures.Count > 0) Fail(string.Join("; ", failures));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace EdgeCompile.Integration.Tests;
+
+/// <summary>
+/// What a new user does: reference the packed EdgeCompile package from a fresh console project, add an
+/// &lt;EdgeModel&gt;, build, run; then publish with NativeAOT. Outputs are checked against ONNX Runtime.
+/// </summary>
+public sealed class NewUserTests(PackageFixture package) : IClassFixture<PackageFixture>
+{
+    private static readonly string DigitsModel = Path.Combine(Dotnet.RepoRoot, "Samples", "DigitRecognizer", "model", "digits.onnx");
+    private const int Samples = 4;
+
+    // Deterministic inputs both sides can compute: the consumer prints its logits for each.
+    private const string Program = """
+        using System.Globalization;
+        var classifier = new MyApp.Vision.DigitClassifier();
+        var input = new float[MyApp.Vision.DigitClassifier.ImageLength];
+        var logits = new float[MyApp.Vision.DigitClassifier.LogitsLength];
+        for (int s = 0; s < 4; s++)
+        {
+            for (int i = 0; i < input.Length; i++) input[i] = ((i * 7 + s * 13) % 17) / 16f;
+            classifier.Run(input, logits);
+            System.Console.WriteLine("logits " + string.Join(" ", System.Linq.Enumerable.Select(logits, v => v.ToString("R", CultureInfo.InvariantCulture))));
+        }
+        long before = System.GC.GetAllocatedBytesForCurrentThread();
+        for (int r = 0; r < 100; r++) classifier.Run(input, logits);
+        System.Console.WriteLine("allocated " + (System.GC.GetAllocatedBytesForCurrentThread() - before));
+        """;
+
+    private const string Item = """<EdgeModel Include="models/digits.onnx" ClassName="DigitClassifier" Namespace="MyApp.Vision" />""";
+
+    private static float[] Input(int s)
+    {
+        var x = new float[64];
+        for (int i = 0; i < x.Length; i++) x[i] = ((i * 7 + s * 13) % 17) / 16f;
+        return x;
+    }
+
+    private static List<float[]> Expected()
+    {
+        using var options = new SessionOptions { IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(DigitsModel, options);
+        var result = new List<float[]>();
+        for (int s = 0; s < Samples; s++)
+        {
+            var t = new DenseTensor<float>(Input(s), [1, 1, 8, 8]);
+            using var outputs = session.Run([NamedOnnxValue.CreateFromTensor("image", t)]);
+            result.Add(outputs.First().AsEnumerable<float>().ToArray());
+        }
+        return result;
+    }
+
+    private static void AssertMatchesOrt(string output)
+    {
+        var lines = output.Split('\n').Where(l => l.StartsWith("logits ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(Samples, lines.Count);
+        var expected = Expected();
+        for (int s = 0; s < Samples; s++)
+        {
+            var got = lines[s].Trim().Split(' ').Skip(1).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(expected[s].Length, got.Length);
+            for (int k = 0; k < got.Length; k++)
+                Assert.True(Math.Abs(got[k] - expected[s][k]) <= 1e-4 * Math.Abs(expected[s][k]) + 1e-5,
+                    $"sample {s} logit {k}: EdgeCompile {got[k]}, ONNX Runtime {expected[s][k]}");
+        }
+        Assert.Contains("allocated 0", output);
+    }
+
+    [Fact]
+    public void PackBuildRunMatchesOnnxRuntimeAndSecondBuildDoesNoWork()
+    {
+        var dir = package.CreateConsumer("NewUser", Item, Program, (DigitsModel, "models/digits.onnx"));
+        Dotnet.Cli(dir, "build -c Release").Ok("first build");
+        var run = Dotnet.Cli(dir, "run -c Release --no-build").Ok("run");
+        AssertMatchesOrt(run.Output);
+
+        // Nothing changed: the compile target must be skipped (honest Inputs/Outputs).
+        var second = Dotnet.Cli(dir, "build -c Release -v:detailed").Ok("second build");
+        Assert.Contains("Skipping target \"_EdgeCompile_Compile\" because all output files are up-to-date", second.Output);
+        Assert.DoesNotContain("edgec: ", second.Output);
+
+        // Changed metadata recompiles.
+        var csproj = Path.Combine(dir, "NewUser.csproj");
+        File.WriteAllText(csproj, File.ReadAllText(csproj).Replace("Namespace=\"MyApp.Vision\"", "Namespace=\"MyApp.Vision\" InputShapes=\"image:1x1x8x8\""));
+        var third = Dotnet.Cli(dir, "build -c Release -v:n").Ok("build after a metadata change");
+        Assert.Contains("edgec: ", third.Output);
+
+        // dotnet clean removes the compiled artifacts.
+        var obj = Path.Combine(dir, "obj", "Release", "net10.0", "EdgeCompile");
+        Assert.NotEmpty(Directory.GetFiles(obj, "*.edgeplan", SearchOption.AllDirectories));
+        Dotnet.Cli(dir, "clean -c Release").Ok("clean");
+        Assert.Empty(Directory.Exists(obj) ? Directory.GetFiles(obj, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public void NativeAotPublishHasNoWarningsAndRuns()
+    {
+        var dir = package.CreateConsumer("AotUser", Item, Program, (DigitsModel, "models/digits.onnx"));
+        var publish = Dotnet.Cli(dir, "publish -c Release -r linux-x64 -p:PublishAot=true -o aot").Ok("NativeAOT publish");
+        Assert.DoesNotMatch(@"warning (IL|CS|EDGE)\d+", publish.Output);
+        var exe = Path.Combine(dir, "aot", "AotUser");
+        Assert.True(File.Exists(exe), "the native executable was not produced:\n" + publish.Output);
+        var run = Dotnet.Run(dir, exe, "").Ok("native run");
+        AssertMatchesOrt(run.Output);
+    }
+
+    [Theory]
+    [InlineData("missing", """<EdgeModel Include="models/nope.onnx" />""", "EDGE1001")]
+    [InlineData("badclass", """<EdgeModel Include="models/digits.onnx" ClassName="1Bad" />""", "EDGE2001")]
+    [InlineData("badshape", """<EdgeModel Include="models/digits.onnx" InputShapes="image:1xQx8x8" />""", "EDGE2001")]
+    [InlineData("unknowninput", """<EdgeModel Include="models/digits.onnx" InputShapes="pixels:1x1x8x8" />""", "EDGE2001")]
+    [InlineData("twice", """<EdgeModel Include="models/digits.onnx" /><EdgeModel Include="models/digits.onnx" />""", "EDGE2003")]
+    [InlineData("clash", """<EdgeModel Include="models/digits.onnx" ClassName="Same" /><EdgeModel Include="models/digits2.onnx" ClassName="Same" />""", "EDGE2001")]
+    [InlineData("quant", """<EdgeModel Include="models/digits.onnx" Quantization="Int4" />""", "EDGE2001")]
+    public void BadItemsAreCodedErrorsNamingTheModel(string name, string item, string code)
+    {
+        var dir = package.CreateConsumer("Bad" + name, item, "System.Console.WriteLine();", (DigitsModel, "models/digits.onnx"), (DigitsModel, "models/digits2.onnx"));
+        var build = Dotnet.Cli(dir, "build -c Release");
+        Assert.NotEqual(0, build.ExitCode);
+        Assert.Matches($@"models/(digits2?|nope)\.onnx.*error {code}", build.Output);
+        Assert.DoesNotContain("MSB4018", build.Output); // "task failed unexpectedly"
+        Assert.DoesNotContain("   at ", build.Output); // no stack traces
+        // Nothing half-written is left for the next build to trust.
+        var obj = Path.Combine(dir, "obj", "Release", "net10.0", "EdgeCompile");
+        if (Directory.Exists(obj)) Assert.Empty(Directory.GetFiles(obj, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void UnsupportedOperatorIsACodedErrorWithTheNode()
+    {
+        // A model the reference executor runs but no kernel covers yet (LRN).
+        var graph = new EdgeCompile.Compiler.IR.Graph { Name = "g" };
+        graph.Inputs.Add(new EdgeCompile.Compiler.IR.ValueInfo("x", EdgeCompile.Compiler.IR.ValueType.FromShape(EdgeCompile.Compiler.DataType.Float, [1, 4, 2, 2])));
+        graph.Outputs.Add(new EdgeCompile.Compiler.IR.ValueInfo("y", EdgeCompile.Compiler.IR.ValueType.FromShape(EdgeCompile.Compiler.DataType.Float, [1, 4, 2, 2])));
+        graph.Nodes.Add(new EdgeCompile.Compiler.IR.Node
+        {
+            Name = "localnorm", OpType = "LRN", Inputs = ["x"], Outputs = ["y"],
+            Attributes = [new EdgeCompile.Compiler.IR.Attribute { Name = "size", Kind = EdgeCompile.Compiler.IR.AttributeKind.Int, I = 3 }],
+        });
+        var model = new EdgeCompile.Compiler.IR.Model { Graph = graph, IrVersion = 8 };
+        model.Opsets[""] = 17;
+        var path = Path.Combine(Path.GetTempPath(), "edge-lrn-" + Guid.NewGuid().ToString("N")[..6] + ".onnx");
+        EdgeCompile.Compiler.Onnx.OnnxWriter.WriteFile(model, path);
+        try
+        {
+            var dir = package.CreateConsumer("Unsupported", """<EdgeModel Include="models/hm.onnx" />""", "System.Console.WriteLine();", (path, "models/hm.onnx"));
+            var build = Dotnet.Cli(dir, "build -c Release");
+            Assert.NotEqual(0, build.ExitCode);
+            Assert.Matches(@"models/hm\.onnx.*error EDGE2101: node 'localnorm' \(LRN\)", build.Output);
+        }
+        finally { File.Delete(path); }
+    }
+}

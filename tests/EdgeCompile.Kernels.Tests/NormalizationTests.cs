@@ -1,0 +1,149 @@
+using EdgeCompile.Kernels.Tests.Support;
+
+namespace EdgeCompile.Kernels.Tests;
+
+public class NormalizationTests
+{
+    [Fact]
+    public void SoftmaxMatchesScalarReference()
+    {
+        var r = new Random(21);
+        for (int t = 0; t < 120; t++)
+        {
+            int outer = r.Next(1, 4), axis = r.Next(1, 40), inner = r.Next(3) == 0 ? 1 : r.Next(1, 12);
+            bool log = r.Next(2) == 0;
+            var x = Check.Data(r, outer * axis * inner, -8f, 8f);
+            var expected = new float[x.Length];
+            Normalization.SoftmaxScalar(x, expected, outer, axis, inner, log);
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[x.Length];
+                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa);
+                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Softmax/LogSoftmax on the vector exp (2 ulp) over long rows (attention-sized, ragged lengths) and a wide
+    /// input range, where most terms underflow: relative 1e-5 + absolute 1e-6 (the sum is also reordered).
+    /// </summary>
+    [Fact]
+    public void SoftmaxWithVectorExpOnLongRowsAndWideRange()
+    {
+        var r = new Random(23);
+        for (int t = 0; t < 40; t++)
+        {
+            int outer = r.Next(1, 4), axis = r.Next(1, 600), inner = r.Next(2) == 0 ? 1 : r.Next(2, 20);
+            bool log = r.Next(2) == 0;
+            var x = Check.Data(r, outer * axis * inner, -90f, 90f);
+            if (t % 5 == 0) x[r.Next(x.Length)] = float.NegativeInfinity;
+            var expected = new float[x.Length];
+            Normalization.SoftmaxScalar(x, expected, outer, axis, inner, log);
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[x.Length];
+                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa);
+                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa}", 1e-5f, 1e-6f);
+            }
+        }
+    }
+
+    [Fact]
+    public void LayerNormAndChannelAffineMatchScalarReference()
+    {
+        var r = new Random(22);
+        for (int t = 0; t < 60; t++)
+        {
+            int outer = r.Next(1, 5), inner = r.Next(1, 70);
+            var x = Check.Data(r, outer * inner);
+            var scale = Check.Data(r, inner);
+            var bias = r.Next(2) == 0 ? Array.Empty<float>() : Check.Data(r, inner);
+            var expected = new float[x.Length];
+            Normalization.LayerNormScalar(x, scale, bias, expected, outer, inner, 1e-5f);
+            int n = r.Next(1, 3), c = r.Next(1, 5), spatial = r.Next(1, 30);
+            var xa = Check.Data(r, n * c * spatial);
+            var sc = Check.Data(r, c);
+            var sh = Check.Data(r, c);
+            var eAffine = new float[xa.Length];
+            Normalization.ChannelAffineScalar(xa, sc, sh, eAffine, n, c, spatial);
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[x.Length];
+                Normalization.LayerNormCore(x, scale, bias, y, outer, inner, 1e-5f, isa);
+                // The normalisation divides by a reordered standard deviation: a little looser than a plain sum.
+                Check.Close(expected, y, $"LayerNorm outer={outer} inner={inner} {isa}", 1e-4f, 1e-5f);
+                var ya = new float[xa.Length];
+                Normalization.ChannelAffineCore(xa, sc, sh, ya, n, c, spatial, isa);
+                Check.Exact(eAffine, ya, $"ChannelAffine {isa}");
+            }
+        }
+    }
+
+    [Fact]
+    public void HandComputedValues()
+    {
+        var y = new float[3];
+        Normalization.Softmax([1, 2, 3], y, 1, 3, 1, log: false);
+        Check.Close([0.09003057f, 0.24472847f, 0.66524096f], y, "Softmax", 1e-6f, 0f);
+        Normalization.Softmax([1, 2, 3], y, 1, 3, 1, log: true);
+        Check.Close([-2.40760596f, -1.40760596f, -0.40760596f], y, "LogSoftmax", 1e-6f, 0f);
+        // Large inputs must not overflow (the max is subtracted).
+        Normalization.Softmax([1000, 1000, 1000], y, 1, 3, 1, log: false);
+        Check.Close([1 / 3f, 1 / 3f, 1 / 3f], y, "Softmax large", 1e-6f, 0f);
+        // mean 2.5, var 1.25: (x - 2.5) / sqrt(1.25) * 2 + 1
+        var ln = new float[4];
+        Normalization.LayerNorm([1, 2, 3, 4], [2, 2, 2, 2], [1, 1, 1, 1], ln, 1, 4, 0f);
+        Check.Close([-1.6832815f, 0.10557281f, 1.8944272f, 3.6832815f], ln, "LayerNorm", 1e-6f, 1e-6f);
+        var ca = new float[4];
+        Normalization.ChannelAffine([1, 2, 3, 4], [2, -1], [0.5f, 10], ca, 1, 2, 2);
+        Assert.Equal(new float[] { 2.5f, 4.5f, 7, 6 }, ca);
+    }
+
+    [Fact]
+    public void RejectsMismatchedLengths()
+    {
+        Assert.Equal("y", Assert.Throws<ArgumentException>(() => Normalization.Softmax(new float[6], new float[5], 2, 3, 1, false)).ParamName);
+        Assert.Equal("scale", Assert.Throws<ArgumentException>(() => Normalization.LayerNorm(new float[6], new float[2], [], new float[6], 2, 3, 1e-5f)).ParamName);
+        Assert.Equal("shift", Assert.Throws<ArgumentException>(() => Normalization.ChannelAffine(new float[6], new float[3], new float[2], new float[6], 1, 3, 2)).ParamName);
+    }
+}
+
+public class NormalizationStatsTests
+{
+    [Fact]
+    public void LayerNormStatsMatchesLayerNormAndWritesRowStatistics()
+    {
+        var r = new Random(3);
+        int outer = 3, inner = 17;
+        var x = EdgeCompile.Kernels.Tests.Support.Check.Data(r, outer * inner);
+        var scale = EdgeCompile.Kernels.Tests.Support.Check.Data(r, inner);
+        var bias = EdgeCompile.Kernels.Tests.Support.Check.Data(r, inner);
+        var expected = new float[x.Length];
+        Normalization.LayerNorm(x, scale, bias, expected, outer, inner, 1e-5f);
+        var y = new float[x.Length];
+        var mean = new float[outer];
+        var inv = new float[outer];
+        Normalization.LayerNormStats(x, scale, bias, y, mean, inv, outer, inner, 1e-5f);
+        EdgeCompile.Kernels.Tests.Support.Check.Close(expected, y, "LayerNormStats");
+        for (int o = 0; o < outer; o++)
+        {
+            double m = 0; for (int i = 0; i < inner; i++) m += x[o * inner + i];
+            m /= inner;
+            double v = 0; for (int i = 0; i < inner; i++) v += (x[o * inner + i] - m) * (x[o * inner + i] - m);
+            Assert.Equal((float)m, mean[o], 6);
+            Assert.Equal((float)(1 / Math.Sqrt(v / inner + 1e-5)), inv[o], 4);
+        }
+        Assert.Throws<ArgumentException>(() => Normalization.LayerNormStats(x, scale, bias, y, new float[2], inv, outer, inner, 1e-5f));
+    }
+
+    [Fact]
+    public void RmsNormDividesByTheRootMeanSquare()
+    {
+        float[] x = [3, 4, -6, 8];
+        var y = new float[4];
+        Normalization.RmsNorm(x, [1, 2], y, 2, 2, 0f);
+        float a = MathF.Sqrt(12.5f), b = MathF.Sqrt(50f);
+        EdgeCompile.Kernels.Tests.Support.Check.Close([3 / a, 8 / a, -6 / b, 16 / b], y, "RmsNorm");
+    }
+}

@@ -1,0 +1,58 @@
+using EdgeCompile.Kernels;
+
+namespace EdgeCompile.Kernels.Tests.Support;
+
+/// <summary>Seeded data, the paths to test, and comparisons with stated tolerances.</summary>
+internal static class Check
+{
+    /// <summary>For paths that fuse multiply-adds or reorder sums over inputs in [-1, 1].</summary>
+    public const float Rel = 1e-5f, Abs = 1e-5f;
+
+    /// <summary>The non-scalar paths this machine can run.</summary>
+    public static IEnumerable<Isa> FastPaths()
+    {
+        if (KernelPaths.IsSupported(Isa.Vector128)) yield return Isa.Vector128;
+        if (KernelPaths.IsSupported(Isa.Vector256)) yield return Isa.Vector256;
+    }
+
+    public static float[] Data(Random r, int n, float lo = -1f, float hi = 1f)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = lo + (float)r.NextDouble() * (hi - lo);
+        return a;
+    }
+
+    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, float rel = Rel, float abs = Abs)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float e = expected[i], a = actual[i];
+            if (float.IsNaN(e) && float.IsNaN(a)) continue;
+            if (e == a) continue;
+            if (!(MathF.Abs(e - a) <= abs + rel * MathF.Abs(e)))
+                Assert.Fail($"{what}: element {i}: expected {e:R}, got {a:R} (|diff| {MathF.Abs(e - a):R} > {abs} + {rel}·|expected|).");
+        }
+    }
+
+    public static void Exact(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}: element {i}: expected {expected[i]:R}, got {actual[i]:R} (bit-exact).");
+    }
+
+    public static Activation RandomActivation(Random r, out float p0, out float p1)
+    {
+        var act = (Activation)r.Next(0, 8);
+        (p0, p1) = act switch
+        {
+            Activation.Clip => (-0.3f, 0.4f),
+            Activation.LeakyRelu => (0.1f, 0f),
+            Activation.HardSigmoid => (0.2f, 0.5f),
+            _ => (0f, 0f),
+        };
+        return act;
+    }
+}
