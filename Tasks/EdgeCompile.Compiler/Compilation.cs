@@ -5,6 +5,7 @@ using EdgeCompile.Compiler.Diagnostics;
 using EdgeCompile.Compiler.Lowering;
 using EdgeCompile.Compiler.Lowering.Int8;
 using EdgeCompile.Compiler.Onnx;
+using EdgeCompile.Compiler.Pruning;
 using EdgeCompile.Compiler.Quantization;
 
 namespace EdgeCompile.Compiler;
@@ -34,6 +35,12 @@ public sealed record CompileRequest
     public string ValidationLabels { get; init; } = "";
     /// <summary>Percentage points of top-1 the int8 model may lose against float; empty means no gate.</summary>
     public string MaxAccuracyDrop { get; init; } = "";
+    /// <summary>Pruning metadata (docs/pruning.md): <c>Channels:0.3;Magnitude:0.5</c>; empty means no pruning.</summary>
+    public string Pruning { get; init; } = "";
+    public string PruningLayers { get; init; } = "";
+    public string PruningExclude { get; init; } = "";
+    public string PruningSteps { get; init; } = "";
+    public string PruningCriterion { get; init; } = "";
     /// <summary>Progress and warning lines (edgec prints them).</summary>
     public Action<string>? Log { get; init; }
 }
@@ -63,13 +70,17 @@ public static class Compilation
                 if (!model.Graph.Inputs.Any(i => i.Name == name))
                     throw new EdgeException(EdgeCodes.InvalidMetadata, $"InputShapes names '{name}', which is not an input of the model (inputs: {string.Join(", ", model.Graph.Inputs.Select(i => i.Name))}).");
         var mode = r.Quantization is { Length: > 0 } qm ? QuantizationOptions.ParseMode(qm) : QuantizationMode.None;
+        var pruning = PruningOptions.Parse(r.Pruning, r.PruningLayers, r.PruningExclude, r.PruningSteps, r.PruningCriterion);
+        double? maxDrop = ParseMaxDrop(r.MaxAccuracyDrop);
         CompiledModel compiled;
         AccuracyReport? accuracy = null;
         var dataFiles = new List<string>();
+        PruningReport? pruned = pruning is { Enabled: true } ? Prune(model, pruning, r, dataFiles, display, mode == QuantizationMode.None ? maxDrop : null) : null;
         if (mode == QuantizationMode.None) compiled = Lowerer.Lower(model, className, ns, r.Limits.MaxTensorElements);
         else if (mode != QuantizationMode.Int8)
             throw new EdgeException(EdgeCodes.InvalidMetadata, $"Quantization '{mode}' is not supported by this version of EdgeCompile yet (supported: None, Int8).");
-        else (compiled, accuracy) = CompileInt8(model, r, className, ns, dataFiles, display);
+        else (compiled, accuracy) = CompileInt8(model, r, className, ns, dataFiles, display, pruned?.Accuracy?.Drop ?? 0);
+        if (pruned is not null) compiled.Sections.Add(new ReportSection("pruning", pruned.Markdown(), pruned.Json()));
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
         var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null);
@@ -77,8 +88,59 @@ public static class Compilation
         return new Result(compiled, paths, hash, accuracy);
     }
 
+    private static double? ParseMaxDrop(string text) =>
+        text is not { Length: > 0 } md ? null
+        : double.TryParse(md, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && double.IsFinite(d) ? d
+        : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop '{md}' is not a non-negative number of percentage points.");
+
+    /// <summary>
+    /// Prunes the float model in place (before quantization, which then calibrates the pruned model), measures top-1 of the
+    /// pruned float model against the unpruned one, and enforces <paramref name="maxDrop"/> when the model stays float.
+    /// </summary>
+    private static PruningReport Prune(IR.Model model, PruningOptions options, CompileRequest r, List<string> dataFiles, string display, double? maxDrop)
+    {
+        Passes.FoldStaticShapes.Run(model);
+        Quantization.CalibrationData? calibration = null;
+        if (r.CalibrationData is { Length: > 0 } calibPath)
+        {
+            calibration = Quantization.CalibrationData.Load(calibPath, model);
+            dataFiles.Add(calibPath);
+        }
+        var unpruned = Pruner.Snapshot(model);
+        var report = Pruner.Prune(model, options with { MaxDegreeOfParallelism = -1 }, calibration, r.Log);
+        foreach (var w in report.Warnings) r.Log?.Invoke($"{display}: {w}");
+
+        var evalData = calibration;
+        long[]? labels = null;
+        string setName = calibration is null ? "" : Path.GetFileName(r.CalibrationData);
+        if (r.ValidationData is { Length: > 0 } vd)
+        {
+            evalData = Quantization.CalibrationData.Load(vd, unpruned);
+            if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
+            setName = Path.GetFileName(vd);
+            if (r.ValidationLabels is { Length: > 0 } vl)
+            {
+                labels = NpyFile.Load(vl).ToInt64s();
+                if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
+            }
+        }
+        if (evalData is null)
+        {
+            if (maxDrop is not null)
+                throw new EdgeException(EdgeCodes.AccuracyDropExceeded, "MaxAccuracyDrop is set, but there is no CalibrationData or ValidationData to measure the pruned model on.");
+            r.Log?.Invoke("edgec: pruning accuracy not measured: no CalibrationData or ValidationData.");
+            return report;
+        }
+        report.Accuracy = Pruner.Evaluate(unpruned, model, evalData, labels, setName);
+        r.Log?.Invoke("edgec: " + report.Accuracy.Summary());
+        if (maxDrop is { } limit && report.Accuracy.Drop > limit)
+            throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"Pruning drops top-1 by {report.Accuracy.Drop:F2} points, more than MaxAccuracyDrop {limit}. {report.Accuracy.Summary()}.\n") + report.Markdown());
+        return report;
+    }
+
     /// <summary>Static int8: calibrate (PostTrainingQuantizer), lower to the int8 kernels, evaluate the plan with the real kernels.</summary>
-    private static (CompiledModel, AccuracyReport?) CompileInt8(IR.Model model, CompileRequest r, string className, string ns, List<string> dataFiles, string display)
+    private static (CompiledModel, AccuracyReport?) CompileInt8(IR.Model model, CompileRequest r, string className, string ns, List<string> dataFiles, string display, double pruningDrop = 0)
     {
         var inv = CultureInfo.InvariantCulture;
         if (r.CalibrationData is not { Length: > 0 } calibPath)
@@ -88,13 +150,10 @@ public static class Compilation
             Mode = QuantizationMode.Int8,
             Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
         };
-        double? maxDrop = null;
-        if (r.MaxAccuracyDrop is { Length: > 0 } md)
-            maxDrop = double.TryParse(md, NumberStyles.Float, inv, out var d) && d >= 0 && double.IsFinite(d) ? d
-                : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop '{md}' is not a non-negative number of percentage points.");
+        double? maxDrop = ParseMaxDrop(r.MaxAccuracyDrop);
         Passes.FoldStaticShapes.Run(model);
         var calibration = Quantization.CalibrationData.Load(calibPath, model);
-        dataFiles.Add(calibPath);
+        if (!dataFiles.Contains(calibPath)) dataFiles.Add(calibPath);
         var result = PostTrainingQuantizer.Quantize(model, calibration, options);
         foreach (var w in calibration.Warnings.Concat(result.Warnings))
             r.Log?.Invoke($"{display}: {w}");
@@ -108,12 +167,12 @@ public static class Compilation
         if (r.ValidationData is { Length: > 0 } vd)
         {
             evalData = Quantization.CalibrationData.Load(vd, model);
-            dataFiles.Add(vd);
+            if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
             setName = Path.GetFileName(vd);
             if (r.ValidationLabels is { Length: > 0 } vl)
             {
                 labels = NpyFile.Load(vl).ToInt64s();
-                dataFiles.Add(vl);
+                if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
             }
         }
         if (!PlanInterpreter.CanRun(lowering.Compiled))
@@ -125,9 +184,10 @@ public static class Compilation
         }
         var accuracy = Int8Accuracy.Evaluate(model, lowering, evalData, labels, setName);
         r.Log?.Invoke("edgec: " + accuracy.Summary());
-        if (maxDrop is { } limit && accuracy.Drop > limit)
+        // With pruning, the budget covers both: the pruned float model's drop against the unpruned one plus int8's against it.
+        if (maxDrop is { } limit && accuracy.Drop + pruningDrop > limit)
             throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
-                string.Create(inv, $"Int8 top-1 drops {accuracy.Drop:F2} points, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
+                string.Create(inv, $"Int8 top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
         return (lowering.Compiled, accuracy);
     }
 
@@ -152,6 +212,9 @@ public static class Compilation
         sb.Append("quantization=").Append(r.Quantization).Append('\n');
         sb.Append("calibration-method=").Append(r.CalibrationMethod).Append('\n');
         sb.Append("max-accuracy-drop=").Append(r.MaxAccuracyDrop).Append('\n');
+        if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0)
+            sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
+                .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('\n');
         sb.Append("compiler=").Append(ArtifactWriter.CompilerVersion).Append('\n');
         return sb.ToString();
     }

@@ -94,6 +94,16 @@ public static class EdgeCodes
     /// <summary>The int8 model's build-time top-1 is below the float model's by more than MaxAccuracyDrop.</summary>
     public const string AccuracyDropExceeded = "EDGE4007";
 
+    // 5000-5099: pruning.
+    /// <summary>A Pruning, PruningLayers, PruningExclude, PruningSteps or PruningCriterion value is malformed or out of range.</summary>
+    public const string InvalidPruningOption = "EDGE5001";
+    /// <summary>PruningLayers or PruningExclude names a layer the model does not have (or one that has no weights to prune).</summary>
+    public const string UnknownPruningLayer = "EDGE5002";
+    /// <summary>The requested rate would remove every output channel (or every weight) of a layer.</summary>
+    public const string PruningRemovesEverything = "EDGE5003";
+    /// <summary>Warning: a layer was left unpruned because the graph around it does not allow removing channels safely.</summary>
+    public const string LayerLeftUnpruned = "EDGE5004";
+
     // 9000: our bugs.
     /// <summary>An internal compiler error (a bug in EdgeCompile, not in the model).</summary>
     public const string InternalError = "EDGE9001";

@@ -260,6 +260,7 @@ public static class ArtifactWriter
         foreach (var l in m.Layers)
             sb.Append(inv, $"| {i++} | {Cell(l.Node)} | {l.OpType} | {Cell(l.InputShapes)} | {Cell(l.OutputShape)} | {l.Parameters} | {l.Macs} | {l.Precision} | {Cell(l.Kernel)} |\n");
         sb.Append(inv, $"\n**Totals:** {m.Layers.Count} layers, {m.Parameters} parameters, {m.Weights.Length} weight bytes, {m.ArenaBytes} arena bytes, {m.Macs} MACs.\n");
+        foreach (var section in m.Sections) sb.Append('\n').Append(section.Markdown);
         return sb.ToString();
     }
 
@@ -284,6 +285,7 @@ public static class ArtifactWriter
             ["macs"] = m.Macs,
             ["layers"] = layers,
         };
+        foreach (var section in m.Sections) doc[section.JsonKey] = section.Json;
         return System.Text.Json.JsonSerializer.Serialize(doc, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 }

@@ -31,6 +31,8 @@ public sealed class CompiledModel
     public required long Parameters { get; init; }
     public required long Macs { get; init; }
     public required IReadOnlyList<LayerReport> Layers { get; init; }
+    /// <summary>Extra report sections (pruning, accuracy) written into both reports with the artifact.</summary>
+    public List<ReportSection> Sections { get; } = new();
     private string? _resourceName;
     /// <summary>Logical name of the embedded weights resource (the build passes one that is unique per item).</summary>
     public string ResourceName
@@ -39,3 +41,6 @@ public sealed class CompiledModel
         set => _resourceName = value;
     }
 }
+
+/// <summary>A section of the model report: markdown for <c>.report.md</c>, an object under <see cref="JsonKey"/> in <c>.report.json</c>.</summary>
+public sealed record ReportSection(string JsonKey, string Markdown, object Json);
