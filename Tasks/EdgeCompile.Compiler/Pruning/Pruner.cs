@@ -73,7 +73,15 @@ public static class Pruner
             };
             string? explicitName = options.LayerRates.Keys.FirstOrDefault(k => byName[k] == l || byName[k].Node == l.Node);
             bool excludedByUser = options.Exclude.Any(k => byName[k].Node == l.Node);
-            if (explicitName is not null) st.Rate = options.LayerRates[explicitName];
+            if (l.OpType == "Conv" && ChannelFlowAnalysis.Group(l.Node) != 1)
+            {
+                // Depthwise and grouped Convs are not pruned on their own: a depthwise Conv loses the channels its producer loses.
+                st.Excluded = true;
+                st.Note = "grouped Conv: pruned with the layer that feeds it";
+                if (explicitName is not null)
+                    throw new EdgeException(EdgeCodes.UnknownPruningLayer, $"PruningLayers names '{explicitName}', a grouped Conv: its channels are pruned with the layer that feeds it; name that layer instead.", model.SourcePath);
+            }
+            else if (explicitName is not null) st.Rate = options.LayerRates[explicitName];
             else if (excludedByUser) { st.Excluded = true; st.Note = "excluded (PruningExclude)"; }
             else if (i == 0 || i == layers.Count - 1) { st.Excluded = true; st.Note = i == 0 ? "first layer: excluded by default" : "last layer: excluded by default"; }
             else st.Rate = options.ChannelRate;
