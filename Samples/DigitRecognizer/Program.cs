@@ -57,25 +57,12 @@ for (int i = 0; i < Runs; i++)
 long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 Array.Sort(times);
 
-// The same model compiled with Quantization=Int8 (calibrated at build time on model/digits_calib_x.npy).
+// The same model compiled with Quantization=Int8 (calibrated at build time on model/digits_calib_x.npy), and pruned
+// (half the channels removed, the next layers re-fitted by least squares) then quantized.
 var int8 = new DigitClassifierInt8();
-int int8Correct = 0, int8Agree = 0;
-for (int i = 0; i < n; i++)
-{
-    int8.Run(images.AsSpan(i * DigitClassifierInt8.ImageLength, DigitClassifierInt8.ImageLength), logits);
-    int p = ArgMax(logits);
-    if (p == y[i]) int8Correct++;
-    if (p == predicted[i]) int8Agree++;
-}
-for (int i = 0; i < 1000; i++) int8.Run(sample, logits);
-var int8Times = new double[Runs];
-for (int i = 0; i < Runs; i++)
-{
-    long t0 = Stopwatch.GetTimestamp();
-    int8.Run(sample, logits);
-    int8Times[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
-}
-Array.Sort(int8Times);
+var (int8Correct, int8Agree, int8Times) = Measure((xs, ys) => int8.Run(xs, ys));
+var pruned = new DigitClassifierPruned();
+var (prunedCorrect, prunedAgree, prunedTimes) = Measure((xs, ys) => pruned.Run(xs, ys));
 
 Console.WriteLine($"model: model/digits.onnx compiled to {typeof(DigitClassifier).FullName} ({DigitClassifier.Parameters} parameters, {DigitClassifier.WeightBytes} weight bytes, {DigitClassifier.ArenaBytes} arena bytes)");
 Console.WriteLine(string.Create(inv, $"accuracy: {100.0 * correct / n:F2}% ({correct}/{n} held-out digits)"));
@@ -83,7 +70,32 @@ Console.WriteLine(string.Create(inv, $"float reference accuracy: {100.0 * refere
 Console.WriteLine(string.Create(inv, $"median latency per inference: {times[Runs / 2]:F2} us (p90 {times[Runs * 9 / 10]:F2} us, single thread)"));
 Console.WriteLine(string.Create(inv, $"allocated per inference: {allocated / Runs} B"));
 Console.WriteLine(string.Create(inv, $"int8: {typeof(DigitClassifierInt8).FullName} ({DigitClassifierInt8.WeightBytes} weight bytes, {DigitClassifierInt8.ArenaBytes} arena bytes): accuracy {100.0 * int8Correct / n:F2}% ({int8Correct}/{n}; agrees with float on {int8Agree}/{n}), median latency {int8Times[Runs / 2]:F2} us (p90 {int8Times[Runs * 9 / 10]:F2} us)"));
+Console.WriteLine(string.Create(inv, $"pruned + int8: {typeof(DigitClassifierPruned).FullName} ({DigitClassifierPruned.Parameters} parameters, {DigitClassifierPruned.WeightBytes} weight bytes): accuracy {100.0 * prunedCorrect / n:F2}% ({prunedCorrect}/{n}; agrees with float on {prunedAgree}/{n}), median latency {prunedTimes[Runs / 2]:F2} us (p90 {prunedTimes[Runs * 9 / 10]:F2} us)"));
 return correct == referenceCorrect && agree == n ? 0 : 1;
+
+// Accuracy on the test set (and agreement with the float class), then latency after warm-up.
+(int Correct, int Agree, double[] Times) Measure(RunModel run)
+{
+    int ok = 0, same = 0;
+    var output = new float[DigitClassifier.LogitsLength];
+    for (int i = 0; i < n; i++)
+    {
+        run(images.AsSpan(i * DigitClassifier.ImageLength, DigitClassifier.ImageLength), output);
+        int p = ArgMax(output);
+        if (p == y[i]) ok++;
+        if (p == predicted[i]) same++;
+    }
+    for (int i = 0; i < 1000; i++) run(sample, output);
+    var t = new double[Runs];
+    for (int i = 0; i < Runs; i++)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        run(sample, output);
+        t[i] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+    }
+    Array.Sort(t);
+    return (ok, same, t);
+}
 
 static int ArgMax(ReadOnlySpan<float> v)
 {
@@ -91,3 +103,5 @@ static int ArgMax(ReadOnlySpan<float> v)
     for (int k = 1; k < v.Length; k++) if (v[k] > v[best]) best = k;
     return best;
 }
+
+delegate void RunModel(ReadOnlySpan<float> input, Span<float> output);

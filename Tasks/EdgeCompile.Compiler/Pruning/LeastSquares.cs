@@ -76,6 +76,50 @@ public sealed class LeastSquares
         return (w, b);
     }
 
+    /// <summary>
+    /// As <see cref="Solve"/>, but output row o may only use the inputs where <paramref name="keep"/>[o·inputs + i] is true
+    /// (the others stay 0): one smaller ridge system per row, for weights that magnitude pruning zeroed.
+    /// </summary>
+    public (double[] W, double[] B)? SolveMasked(ReadOnlySpan<double> w0, double ridge, bool[] keep)
+    {
+        int d = Dimension, m = Outputs, inputs = d - (Intercept ? 1 : 0);
+        if (Rows == 0 || inputs == 0) return null;
+        double trace = 0;
+        for (int i = 0; i < inputs; i++) trace += _g[i * d + i];
+        double lambda = ridge * Math.Max(trace / inputs, 1e-12);
+        var w = new double[(long)m * inputs];
+        var b = new double[m];
+        var idx = new int[d];
+        for (int o = 0; o < m; o++)
+        {
+            int s = 0;
+            for (int i = 0; i < inputs; i++) if (keep[o * inputs + i]) idx[s++] = i;
+            if (Intercept) idx[s++] = d - 1;
+            if (s == 0) continue;
+            var a = new double[s * s];
+            var rhs = new double[s];
+            for (int p = 0; p < s; p++)
+            {
+                int i = idx[p];
+                for (int q = 0; q <= p; q++)
+                {
+                    int j = idx[q];
+                    a[p * s + q] = (j <= i ? _g[i * d + j] : _g[j * d + i]) + (p == q && i < inputs ? lambda : 0);
+                }
+                if (i == d - 1 && Intercept) a[p * s + p] += 1e-12 * Rows;
+                rhs[p] = _r[i * m + o] + (i < inputs ? lambda * w0[o * inputs + i] : 0);
+            }
+            if (!Cholesky(a, s)) return null;
+            SolveInPlace(a, s, rhs);
+            for (int p = 0; p < s; p++)
+            {
+                if (idx[p] < inputs) w[o * inputs + idx[p]] = rhs[p];
+                else b[o] = rhs[p];
+            }
+        }
+        return (w, b);
+    }
+
     /// <summary>Σ|y − W·x − b|² / Σ|y|² over the accumulated rows, from the sums alone (no second pass).</summary>
     public double RelativeError(ReadOnlySpan<double> w, ReadOnlySpan<double> b)
     {

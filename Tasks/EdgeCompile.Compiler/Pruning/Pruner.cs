@@ -140,6 +140,11 @@ public static class Pruner
         }
 
         var magnitude = options.MagnitudeRate > 0 ? MagnitudePrune(model, states, options) : new Dictionary<Node, long>();
+        if (magnitude.Count > 0 && data is not null && options.Refit)
+        {
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"edgec: re-fitting {magnitude.Count} magnitude-pruned layer(s) on the weights they kept"));
+            Refit(original, model, g.Nodes.Where(magnitude.ContainsKey).ToList(), states, data, options, log, masked: true);
+        }
         RemoveDeadCode.Run(model);
         Reinfer(model);
 
@@ -391,7 +396,7 @@ public static class Pruner
         public long NextRow;
     }
 
-    private static void Refit(Model original, Model model, List<Node> consumers, List<LayerState> states, CalibrationData data, PruningOptions options, Action<string>? log)
+    private static void Refit(Model original, Model model, List<Node> consumers, List<LayerState> states, CalibrationData data, PruningOptions options, Action<string>? log, bool masked = false)
     {
         var g = model.Graph;
         var fits = new List<Fit>();
@@ -464,7 +469,21 @@ public static class Pruner
             {
                 var st = states.FirstOrDefault(s => s.Layer.Node == fit.Node);
                 var (w0, b0) = Effective(g, fit.Node);
-                var solved = fit.System.Solve(w0, options.Ridge);
+                (double[] W, double[] B)? solved;
+                if (masked)
+                {
+                    // Magnitude-pruned weights stay zero: each output is re-fitted on the inputs it kept.
+                    var keep = w0.Select(v => v != 0).ToArray();
+                    long work = 0;
+                    for (int o = 0; o < fit.System.Outputs; o++)
+                    {
+                        long support = keep.AsSpan(o * (w0.Length / fit.System.Outputs), w0.Length / fit.System.Outputs).Count(true);
+                        work += support * support * support / 3;
+                    }
+                    if (work > MaxMaskedRefitWork) { Note(st, "magnitude re-fit skipped: too large"); continue; }
+                    solved = fit.System.SolveMasked(w0, options.Ridge, keep);
+                }
+                else solved = fit.System.Solve(w0, options.Ridge);
                 double before = fit.System.RelativeError(w0, b0);
                 if (solved is not { } s) { Note(st, "not re-fitted: singular system"); continue; }
                 double after = fit.System.RelativeError(s.W, s.B);
@@ -479,6 +498,9 @@ public static class Pruner
             }
         }
     }
+
+    /// <summary>Budget of a masked re-fit (multiply-adds of its per-row Cholesky factorizations).</summary>
+    private const long MaxMaskedRefitWork = 20_000_000_000;
 
     /// <summary>The nodes <paramref name="value"/> depends on.</summary>
     private static HashSet<Node> Ancestors(Graph g, string value)
