@@ -10,8 +10,9 @@ public sealed record WeightLayer(Node Node, string Name)
 }
 
 /// <summary>Where a per-channel constant is sliced: input <see cref="Input"/> of <see cref="Node"/>, along <see cref="Axis"/>,
-/// each channel being <see cref="Block"/> consecutive entries on that axis.</summary>
-public sealed record ChannelSlice(Node Node, int Input, int Axis, int Block = 1);
+/// each channel being <see cref="Block"/> consecutive entries on that axis. After a Concat the producer's channels are
+/// channels <see cref="Offset"/>.. of <see cref="Total"/> on that axis (0 and the producer's count before any Concat).</summary>
+public sealed record ChannelSlice(Node Node, int Input, int Axis, int Block = 1, int Offset = 0, int Total = -1);
 
 /// <summary>
 /// The channel flow of one prunable layer: everything that must shrink when output channels of <see cref="Producer"/> are
@@ -25,8 +26,8 @@ public sealed class ChannelFlow
     public required WeightLayer Producer { get; init; }
     public required int Channels { get; init; }
     public List<ChannelSlice> Slices { get; } = new();
-    /// <summary>Depthwise Convs on the way: their <c>group</c> attribute becomes the kept channel count.</summary>
-    public List<Node> Depthwise { get; } = new();
+    /// <summary>Depthwise Convs on the way and their channel count: <c>group</c> shrinks by the removed channels.</summary>
+    public List<(Node Node, int Total)> Depthwise { get; } = new();
     /// <summary>Consumers whose input channels shrink (Conv, Gemm, MatMul), with the input slice that shrinks.</summary>
     public List<ChannelSlice> Consumers { get; } = new();
     /// <summary>The values the flow passes through (the producer's output first).</summary>
@@ -103,20 +104,20 @@ public static class ChannelFlowAnalysis
 
         if (n.OpType == "Conv" && Group(n) != 1) { Block(n, "a grouped Conv prunes with the layer that feeds it, not on its own"); return flow; }
         if (n.Outputs.Count(o => o.Length > 0) != 1) { Block(n, "the layer has more than one output"); return flow; }
-        flow.Slices.Add(new ChannelSlice(n, 1, wAxis));
+        flow.Slices.Add(new ChannelSlice(n, 1, wAxis, 1, 0, channels));
         if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0)
         {
             var bias = Weight(g, n.Inputs[2]);
             if (n.OpType == "Conv")
             {
                 if (bias is null) { Block(n, "its bias is not a constant"); return flow; }
-                flow.Slices.Add(new ChannelSlice(n, 2, 0));
+                flow.Slices.Add(new ChannelSlice(n, 2, 0, 1, 0, channels));
             }
             else if (bias is null) { Block(n, "its C input is not a constant"); return flow; }
             else if (bias.Shape.Length > 0 && bias.Shape[^1] == channels && channels > 1)
             {
                 if (bias.Shape.Length == 2 && bias.Shape[0] != 1) { Block(n, "its C input is a full matrix, not one value per output column"); return flow; }
-                flow.Slices.Add(new ChannelSlice(n, 2, bias.Shape.Length - 1));
+                flow.Slices.Add(new ChannelSlice(n, 2, bias.Shape.Length - 1, 1, 0, channels));
             }
             else if (bias.ElementCount != 1 && !(bias.Shape.Length == 2 && bias.Shape[1] == 1))
             { Block(n, "its C input does not broadcast per output column"); return flow; }
@@ -125,10 +126,12 @@ public static class ChannelFlowAnalysis
         int? rank = g.TypeOf(n.Outputs[0])?.Shape?.Length;
         if (rank is null) { Block(n, "the rank of its output is unknown"); return flow; }
         int axis = n.OpType == "MatMul" ? rank.Value - 1 : 1;
-        Follow(n.Outputs[0], rank.Value, axis, 1);
+        Follow(n.Outputs[0], rank.Value, axis, 1, 0, channels);
         return flow;
 
-        void Follow(string value, int valueRank, int chAxis, int block)
+        // The flow's channels are channels offset..offset+Channels of the total on chAxis of value (each a block of
+        // columns after a Flatten).
+        void Follow(string value, int valueRank, int chAxis, int block, int offset, int total)
         {
             if (flow.BlockedBy is not null) return;
             flow.Values.Add(value);
@@ -144,7 +147,7 @@ public static class ChannelFlowAnalysis
                 {
                     if (op == "PRelu")
                     {
-                        if (!PerChannelConstant(r, 1, valueRank, chAxis, block)) return;
+                        if (!PerChannelConstant(r, 1, valueRank, chAxis, block, offset, total)) return;
                     }
                     else if (op == "Clip" && r.Inputs.Skip(1).Any(i => i.Length > 0 && Weight(g, i) is null && !g.Initializers.Contains(i)))
                     { Block(r, "its bounds are computed at run time"); return; }
@@ -155,9 +158,9 @@ public static class ChannelFlowAnalysis
                     if (r.Outputs.Count(o => o.Length > 0) != 1 || r.Inputs.Count < 5) { Block(r, "a training-mode BatchNormalization"); return; }
                     for (int i = 1; i < 5; i++)
                     {
-                        if (Weight(g, r.Inputs[i]) is not { } p || p.Shape.Length != 1 || p.Shape[0] != flow.Channels)
+                        if (Weight(g, r.Inputs[i]) is not { } p || p.Shape.Length != 1 || p.Shape[0] != total)
                         { Block(r, "its parameters are not constants with one value per channel"); return; }
-                        flow.Slices.Add(new ChannelSlice(r, i, 0));
+                        flow.Slices.Add(new ChannelSlice(r, i, 0, 1, offset, total));
                     }
                     Next(r);
                 }
@@ -170,17 +173,17 @@ public static class ChannelFlowAnalysis
                 {
                     long group = Group(r);
                     if (group == 1)
-                        flow.Consumers.Add(new ChannelSlice(r, 1, 1));
-                    else if (group == flow.Channels && cw.Shape[0] == flow.Channels && cw.Shape[1] == 1)
+                        flow.Consumers.Add(new ChannelSlice(r, 1, 1, 1, offset, total));
+                    else if (group == total && cw.Shape[0] == total && cw.Shape[1] == 1)
                     {
                         // Depthwise: each channel has its own filter, so it prunes with its producer and the flow goes on.
-                        flow.Slices.Add(new ChannelSlice(r, 1, 0));
+                        flow.Slices.Add(new ChannelSlice(r, 1, 0, 1, offset, total));
                         if (r.Inputs.Count > 2 && r.Inputs[2].Length > 0)
                         {
                             if (Weight(g, r.Inputs[2]) is null) { Block(r, "its bias is not a constant"); return; }
-                            flow.Slices.Add(new ChannelSlice(r, 2, 0));
+                            flow.Slices.Add(new ChannelSlice(r, 2, 0, 1, offset, total));
                         }
-                        flow.Depthwise.Add(r);
+                        flow.Depthwise.Add((r, total));
                         Next(r);
                     }
                     else { Block(r, $"a grouped Conv (group {group}) mixes channels within groups"); return; }
@@ -188,28 +191,30 @@ public static class ChannelFlowAnalysis
                 else if (op == "Gemm" && slot == 0 && chAxis == 1 && valueRank == 2 && Weight(g, r.Inputs[1]) is not null)
                 {
                     if (r.GetAttribute("transA")?.I == 1) { Block(r, "a Gemm with transA reads the channels as rows"); return; }
-                    flow.Consumers.Add(new ChannelSlice(r, 1, r.GetAttribute("transB")?.I == 1 ? 1 : 0, block));
+                    flow.Consumers.Add(new ChannelSlice(r, 1, r.GetAttribute("transB")?.I == 1 ? 1 : 0, block, offset, total));
                 }
                 else if (op == "MatMul" && slot == 0 && chAxis == valueRank - 1 && Weight(g, r.Inputs[1]) is { Shape.Length: 2 })
-                    flow.Consumers.Add(new ChannelSlice(r, 1, 0, block));
+                    flow.Consumers.Add(new ChannelSlice(r, 1, 0, block, offset, total));
                 else if (op is "Add" or "Sub" or "Mul" or "Div" && r.Inputs.Count == 2)
                 {
-                    if (!PerChannelConstant(r, 1 - slot, valueRank, chAxis, block)) return;
+                    if (!PerChannelConstant(r, 1 - slot, valueRank, chAxis, block, offset, total)) return;
                     Next(r);
                 }
+                else if (op == "Concat" && block == 1 && ConcatOffset(r, slot, valueRank, chAxis) is { } at)
+                    Follow(r.Outputs[0], valueRank, chAxis, 1, offset + at.Before, at.Total);
                 else if ((op == "Flatten" || op == "Reshape") && slot == 0 && chAxis == 1 && Flattens(r, value))
                 {
                     var shape = g.TypeOf(value)!.StaticShape!;
                     int inner = 1;
                     for (int d = 2; d < shape.Length; d++) inner *= shape[d];
-                    Follow(r.Outputs[0], 2, 1, block * inner);
+                    Follow(r.Outputs[0], 2, 1, block * inner, offset, total);
                 }
                 else
                 {
                     Block(r, op switch
                     {
                         "Add" or "Sub" or "Mul" or "Div" => $"{op} combines the channels with another branch computed at run time (a residual connection: all its branches would have to keep the same channels)",
-                        "Concat" => "Concat joins it with other tensors (channel offsets would shift)",
+                        "Concat" => "Concat joins it with other tensors along another axis, or with shapes that are not static",
                         "Reshape" or "Flatten" => $"{op} mixes the channel axis with others",
                         _ => $"{op} is not channel-wise (it reads across channels or its shape is part of its semantics)",
                     });
@@ -217,12 +222,28 @@ public static class ChannelFlowAnalysis
                 }
             }
 
-            void Next(Node r) => Follow(r.Outputs[0], valueRank, chAxis, block);
+            void Next(Node r) => Follow(r.Outputs[0], valueRank, chAxis, block, offset, total);
+        }
+
+        // A Concat along the channel axis: the channels of the inputs before this one come first.
+        (int Before, int Total)? ConcatOffset(Node r, int slot, int valueRank, int chAxis)
+        {
+            long a = r.GetAttribute("axis")?.I ?? 1;
+            if (a < 0) a += valueRank;
+            if (a != chAxis || r.Inputs.Count(i => i == r.Inputs[slot]) != 1) return null;
+            int before = 0, all = 0;
+            for (int i = 0; i < r.Inputs.Count; i++)
+            {
+                if (g.TypeOf(r.Inputs[i])?.StaticShape is not { } shape || shape.Length != valueRank) return null;
+                if (i < slot) before += shape[chAxis];
+                all += shape[chAxis];
+            }
+            return (before, all);
         }
 
         // The other operand of a binary op: a constant that is the same for every channel (size 1 on the channel axis) or
         // one value per channel (then it shrinks too), and does not make the output larger than the flowing value.
-        bool PerChannelConstant(Node r, int other, int valueRank, int chAxis, int block)
+        bool PerChannelConstant(Node r, int other, int valueRank, int chAxis, int block, int offset, int total)
         {
             if (Weight(g, r.Inputs[other]) is not { } c) { Block(r, $"{r.OpType} combines the channels with another branch computed at run time (a residual connection: all its branches would have to keep the same channels)"); return false; }
             if (c.Shape.Length > valueRank) { Block(r, "its constant has a higher rank than the channels it combines with"); return false; }
@@ -234,8 +255,8 @@ public static class ChannelFlowAnalysis
             }
             if (cAxis >= 0 && c.Shape[cAxis] != 1)
             {
-                if (c.Shape[cAxis] != flow.Channels * block || block != 1) { Block(r, "its constant does not have one value per channel"); return false; }
-                flow.Slices.Add(new ChannelSlice(r, other, cAxis));
+                if (c.Shape[cAxis] != total || block != 1) { Block(r, "its constant does not have one value per channel"); return false; }
+                flow.Slices.Add(new ChannelSlice(r, other, cAxis, 1, offset, total));
             }
             return true;
         }

@@ -123,11 +123,14 @@ public static class Pruner
                 var score = importance[f];
                 var order = Enumerable.Range(0, flow.Channels).OrderBy(c => score[c]).ThenBy(c => c).ToArray();
                 var keep = order.Skip(remove).Order().ToArray();
-                Apply(model, flow, keep);
+                // Earlier surgery in this step may have moved this flow's channels (a Concat it shares): analyze it again.
+                var current = f == 0 ? flow : ChannelFlowAnalysis.Analyze(model, st.Layer);
+                if (!current.Prunable) continue;
+                Apply(model, current, keep);
+                Reinfer(model);
                 st.Kept = keep.Select(k => st.Kept[k]).ToArray();
-                pruned.Add((st, flow));
+                pruned.Add((st, current));
             }
-            Reinfer(model);
 
             if (data is not null && options.Refit)
             {
@@ -220,12 +223,19 @@ public static class Pruner
         foreach (var s in flow.Slices.Concat(flow.Consumers))
         {
             var c = g.Initializers[s.Node.Inputs[s.Input]];
-            var sliced = SliceAxis(c.Value, s.Axis, keep, s.Block);
+            var sliced = SliceAxis(c.Value, s.Axis, Widen(keep, flow.Channels, s.Offset, s.Total), s.Block);
             string name = Fresh(g, BaseName(c.Name) + "_pruned");
             g.Initializers.Add(new Constant(name, sliced));
             s.Node.Inputs[s.Input] = name;
         }
-        foreach (var dw in flow.Depthwise) SetInt(dw, "group", keep.Length);
+        foreach (var (dw, total) in flow.Depthwise) SetInt(dw, "group", total - (flow.Channels - keep.Length));
+    }
+
+    /// <summary>The kept indices among <paramref name="total"/> channels when the flow's channels start at <paramref name="offset"/>.</summary>
+    private static int[] Widen(int[] keep, int channels, int offset, int total)
+    {
+        if (total < 0 || (offset == 0 && total == channels)) return keep;
+        return Enumerable.Range(0, offset).Concat(keep.Select(k => offset + k)).Concat(Enumerable.Range(offset + channels, total - offset - channels)).ToArray();
     }
 
     private static void SetInt(Node n, string name, long value)
@@ -349,15 +359,16 @@ public static class Pruner
             {
                 string x = c.Node.Inputs[0];
                 var w = g.Initializers[c.Node.Inputs[c.Input]].Value;
-                var norms = AxisNorms(w, c.Axis, c.Block, f.Channels, 2);
+                int total = c.Total < 0 ? f.Channels : c.Total;
+                var norms = AxisNorms(w, c.Axis, c.Block, total, 2);
                 var acc = sums.GetValueOrDefault(x);
                 long n = Math.Max(counts.GetValueOrDefault(x), 1);
                 for (int ch = 0; ch < f.Channels; ch++)
                 {
                     double mean = 0;
                     if (acc is not null)
-                        for (int b = 0; b < c.Block; b++) mean += acc[ch * c.Block + b];
-                    score[ch] += mean / n / c.Block * norms[ch];
+                        for (int b = 0; b < c.Block; b++) mean += acc[(c.Offset + ch) * c.Block + b];
+                    score[ch] += mean / n / c.Block * norms[c.Offset + ch];
                 }
             }
             return score;

@@ -162,6 +162,46 @@ public class PruningTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Channels_removed_before_a_Concat_shift_the_offsets_of_everything_after_it()
+    {
+        // x → convA (2→4) → Relu ┐
+        // x → convB (2→3) → Relu ┴ Concat → BatchNorm (7) → depthwise (7) → conv (7→5) → Relu → GAP → Flatten → Gemm (5→3)
+        // with dead channels A1 and B0, B2: removing them must not change the output.
+        var rng = new Random(11);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        float[] Dead(float[] w, int channels, params int[] dead) { int per = w.Length / channels; foreach (int c in dead) Array.Clear(w, c * per, per); return w; }
+        var b = new GraphBuilder();
+        var x = b.Input("x", DataType.Float, 1, 2, 5, 5);
+        string W(string name, float[] v, params int[] shape) => b.Initializer(name, new Tensor(DataType.Float, shape, v));
+        var pad = GraphBuilder.Ints("pads", 1, 1, 1, 1);
+        var a = b.Node1("Relu", b.Node("Conv", [x, W("wa", Dead(R(4 * 18), 4, 1), 4, 2, 3, 3), W("ba", Dead(R(4), 4, 1), 4)], 1, pad)[0]);
+        var c = b.Node1("Relu", b.Node("Conv", [x, W("wb", Dead(R(3 * 18), 3, 0, 2), 3, 2, 3, 3), W("bb", Dead(R(3), 3, 0, 2), 3)], 1, pad)[0]);
+        var cat = b.Node("Concat", [a, c], 1, GraphBuilder.Int("axis", 1))[0];
+        var bn = b.Node1("BatchNormalization", cat, W("g", R(7).Select(v => 1.5f + v).ToArray(), 7), W("beta", Dead(R(7), 7, 1, 4, 6), 7),
+            W("mean", Dead(R(7), 7, 1, 4, 6), 7), W("var", R(7).Select(v => 1.5f + v).ToArray(), 7));
+        var dw = b.Node("Conv", [bn, W("wd", R(7 * 9), 7, 1, 3, 3)], 1, pad, GraphBuilder.Int("group", 7))[0];
+        var conv = b.Node1("Relu", b.Node1("Conv", dw, W("wc", R(5 * 7), 5, 7, 1, 1), W("bc", R(5), 5)));
+        var flat = b.Node("Flatten", [b.Node1("GlobalAveragePool", conv)], 1, GraphBuilder.Int("axis", 1))[0];
+        b.Output(b.Node1("Gemm", flat, W("wf", R(15), 5, 3), W("bf", R(3), 3)), DataType.Float, [1, 3]);
+        var m = b.Build();
+        FrontEnd.Prepare(m);
+        var data = Samples(m, 8, 2);
+        var before = Run(m, data);
+        string na = m.Graph.Nodes[0].Name, nb = m.Graph.Nodes[2].Name;
+        // Exclude nothing by default-first rule: name both producers explicitly.
+        var report = Pruner.Prune(m, PruningOptions.Parse("Channels:0", $"{na}:0.25;{nb}:0.67", criterion: "L1")!, data);
+        var after = Run(m, data);
+        Assert.Empty(report.Warnings);
+        for (int s = 0; s < before.Length; s++)
+            for (int k = 0; k < 3; k++)
+                Assert.True(Math.Abs(before[s][k] - after[s][k]) <= 1e-5 * (1 + Math.Abs(before[s][k])), $"sample {s}, output {k}: {before[s][k]} vs {after[s][k]}");
+        var g = m.Graph;
+        Assert.Equal(4, g.Nodes.Single(n => n.GetAttribute("group") is not null).GetAttribute("group")!.I);
+        Assert.Equal([4], g.Initializers[g.Nodes.Single(n => n.OpType == "BatchNormalization").Inputs[1]].Shape);
+        Assert.Equal([5, 4, 1, 1], g.Initializers[g.Nodes.Last(n => n.OpType == "Conv").Inputs[1]].Shape);
+    }
+
+    [Fact]
     public void A_residual_Add_leaves_the_layer_unpruned_with_a_coded_warning_naming_the_Add()
     {
         var m = Cnn(2, residual: true);
