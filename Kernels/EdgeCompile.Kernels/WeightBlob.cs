@@ -42,7 +42,12 @@ public sealed unsafe class WeightBlob
         if (stream.Length > int.MaxValue)
             throw new InvalidOperationException($"The weights resource '{name}' is {stream.Length} bytes; blobs are limited to 2 GB.");
         if (stream is UnmanagedMemoryStream ums)
+        {
+            var image = new ReadOnlySpan<byte>(ums.PositionPointer, (int)ums.Length);
+            // Sparse (magnitude-pruned) weights are stored compressed: decode them once into dense memory.
+            if (WeightCompression.IsCompressed(image)) return Decoded(image);
             return new WeightBlob(ums.PositionPointer, (int)ums.Length, ums);
+        }
         int length = (int)stream.Length;
         byte* copy = AllocateAligned(length);
         var target = new Span<byte>(copy, length);
@@ -54,15 +59,28 @@ public sealed unsafe class WeightBlob
             read += r;
         }
         stream.Dispose();
-        return new WeightBlob(copy, length, null);
+        var copied = new ReadOnlySpan<byte>(copy, length);
+        if (!WeightCompression.IsCompressed(copied)) return new WeightBlob(copy, length, null);
+        var decoded = Decoded(copied);
+        NativeMemory.AlignedFree(copy);
+        return decoded;
+    }
+
+    private static WeightBlob Decoded(ReadOnlySpan<byte> stored)
+    {
+        int length = WeightCompression.DecodedLength(stored);
+        byte* dense = AllocateAligned(length);
+        WeightCompression.Decode(stored, new Span<byte>(dense, length));
+        return new WeightBlob(dense, length, null);
     }
 
     /// <summary>
-    /// A blob over a copy of <paramref name="bytes"/> in 64-byte-aligned native memory that is never freed
+    /// A blob over a copy of <paramref name="bytes"/> (decoded when they are in the <see cref="WeightCompression"/> form) in 64-byte-aligned native memory that is never freed
     /// (like a model's weights, it lives for the process). For tests and for weights loaded from elsewhere.
     /// </summary>
     public static WeightBlob FromMemory(ReadOnlyMemory<byte> bytes)
     {
+        if (WeightCompression.IsCompressed(bytes.Span)) return Decoded(bytes.Span);
         byte* copy = AllocateAligned(bytes.Length);
         bytes.Span.CopyTo(new Span<byte>(copy, bytes.Length));
         return new WeightBlob(copy, bytes.Length, null);

@@ -8,7 +8,7 @@ using EdgeCompile.Compiler.Onnx;
 // edgec compile --model <file.onnx> --out-dir <dir> [--class-name Name] [--namespace Ns] [--input-shapes "in:1x3x224x224;..."] [--source-display path]
 //               [--max-file-bytes N] [--max-nodes N] [--max-tensor-elements N] [--max-depth N]   (resource limits, docs/security.md)
 //               [--quantization Int8 --calibration-data x.npy [--calibration-method Percentile] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]
-//               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation]]
+//               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation] [--pruning-recovery None]]
 //
 // Diagnostics are printed in MSBuild's canonical format ("file: error EDGE1234: message"), which MSBuild's
 // Exec task turns into coded build errors. Exit code 0 = success, 1 = a diagnostic was reported, 2 = bad usage.
@@ -72,6 +72,7 @@ namespace EdgeCompile.Cli
                     PruningExclude = opts.GetValueOrDefault("pruning-exclude", ""),
                     PruningSteps = opts.GetValueOrDefault("pruning-steps", ""),
                     PruningCriterion = opts.GetValueOrDefault("pruning-criterion", ""),
+                    PruningRecovery = opts.GetValueOrDefault("pruning-recovery", ""),
                     Log = stdout.WriteLine,
                 });
                 var compiled = result.Model;
@@ -110,7 +111,7 @@ namespace EdgeCompile.Cli
             "usage: edgec compile --model <file.onnx> --out-dir <dir> [--class-name Name] [--namespace Ns] [--input-shapes \"in:1x3x224x224;...\"] [--source-display path] [--plan-name stem] [--resource-name name]\n" +
             "                     [--max-file-bytes N] [--max-nodes N] [--max-tensor-elements N] [--max-depth N]\n" +
             "                     [--quantization Int8 --calibration-data x.npy [--calibration-method M] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]\n" +
-            "                     [--pruning \"Channels:0.3;Magnitude:0.5\" [--pruning-layers \"name:rate;...\"] [--pruning-exclude \"name;...\"] [--pruning-steps N] [--pruning-criterion L1|L2|Activation]]\n" +
+            "                     [--pruning \"Channels:0.3;Magnitude:0.5\" [--pruning-layers \"name:rate;...\"] [--pruning-exclude \"name;...\"] [--pruning-steps N] [--pruning-criterion L1|L2|Activation] [--pruning-recovery LeastSquares|None]]\n" +
             "       edgec --version");
     }
 }

@@ -41,6 +41,8 @@ public sealed record CompileRequest
     public string PruningExclude { get; init; } = "";
     public string PruningSteps { get; init; } = "";
     public string PruningCriterion { get; init; } = "";
+    /// <summary>LeastSquares (default: re-fit the layers after removed channels on the calibration data) or None.</summary>
+    public string PruningRecovery { get; init; } = "";
     /// <summary>Progress and warning lines (edgec prints them).</summary>
     public Action<string>? Log { get; init; }
 }
@@ -70,7 +72,7 @@ public static class Compilation
                 if (!model.Graph.Inputs.Any(i => i.Name == name))
                     throw new EdgeException(EdgeCodes.InvalidMetadata, $"InputShapes names '{name}', which is not an input of the model (inputs: {string.Join(", ", model.Graph.Inputs.Select(i => i.Name))}).");
         var mode = r.Quantization is { Length: > 0 } qm ? QuantizationOptions.ParseMode(qm) : QuantizationMode.None;
-        var pruning = PruningOptions.Parse(r.Pruning, r.PruningLayers, r.PruningExclude, r.PruningSteps, r.PruningCriterion);
+        var pruning = PruningOptions.Parse(r.Pruning, r.PruningLayers, r.PruningExclude, r.PruningSteps, r.PruningCriterion, r.PruningRecovery);
         double? maxDrop = ParseMaxDrop(r.MaxAccuracyDrop);
         CompiledModel compiled;
         AccuracyReport? accuracy = null;
@@ -80,7 +82,12 @@ public static class Compilation
         else if (mode != QuantizationMode.Int8)
             throw new EdgeException(EdgeCodes.InvalidMetadata, $"Quantization '{mode}' is not supported by this version of EdgeCompile yet (supported: None, Int8).");
         else (compiled, accuracy) = CompileInt8(model, r, className, ns, dataFiles, display, pruned?.Accuracy?.Drop ?? 0);
-        if (pruned is not null) compiled.Sections.Add(new ReportSection("pruning", pruned.Markdown(), pruned.Json()));
+        if (pruned is not null)
+        {
+            // Magnitude pruning's zeros are stored compressed (the kernels still run dense; docs/pruning.md).
+            compiled.CompressWeights = pruning!.MagnitudeRate > 0;
+            compiled.Sections.Add(new ReportSection("pruning", pruned.Markdown(), pruned.Json()));
+        }
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
         var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null);
@@ -212,9 +219,9 @@ public static class Compilation
         sb.Append("quantization=").Append(r.Quantization).Append('\n');
         sb.Append("calibration-method=").Append(r.CalibrationMethod).Append('\n');
         sb.Append("max-accuracy-drop=").Append(r.MaxAccuracyDrop).Append('\n');
-        if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0)
+        if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0 || r.PruningRecovery.Length > 0)
             sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
-                .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('\n');
+                .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('|').Append(r.PruningRecovery).Append('\n');
         sb.Append("compiler=").Append(ArtifactWriter.CompilerVersion).Append('\n');
         return sb.ToString();
     }

@@ -50,7 +50,7 @@ public static class ArtifactWriter
             using var folderLock = AcquireLock(outDir, TimeSpan.FromMinutes(2));
             DeleteStaleTemps(outDir, StaleTempAge);
             File.Delete(paths.Plan);
-            Atomic(paths.Weights, m.Weights);
+            Atomic(paths.Weights, m.StoredWeights);
             Atomic(paths.ReportMarkdown, Encoding.UTF8.GetBytes(ReportMarkdown(m, sourceDisplay)));
             Atomic(paths.ReportJson, Encoding.UTF8.GetBytes(ReportJson(m, sourceDisplay)));
             Atomic(paths.Plan, Encoding.UTF8.GetBytes(Plan(m, sourceDisplay, modelHash)));
@@ -170,12 +170,13 @@ public static class ArtifactWriter
         Line($"meta compiler {CompilerVersion}");
         Line($"meta source {OneLine(sourceDisplay)}");
         Line($"meta model-hash {modelHash}");
-        Line($"meta weights-hash {Sha256(m.Weights)}");
+        Line($"meta weights-hash {Sha256(m.StoredWeights)}");
         Line($"meta producer {OneLine((m.Model.ProducerName + " " + m.Model.ProducerVersion).Trim())}");
         Line(string.Create(inv, $"meta opset {m.Model.OpsetFor("")}"));
         Line("meta precision float32");
         Line(string.Create(inv, $"meta parameters {m.Parameters}"));
         Line(string.Create(inv, $"meta weight-bytes {m.Weights.Length}"));
+        if (m.WeightsCompressed) Line(string.Create(inv, $"meta stored-weight-bytes {m.StoredWeights.Length}"));
         Line(string.Create(inv, $"meta arena-bytes {m.ArenaBytes}"));
         Line(string.Create(inv, $"meta macs {m.Macs}"));
         Line(string.Create(inv, $"meta layers {m.Layers.Count}"));
@@ -259,7 +260,9 @@ public static class ArtifactWriter
         int i = 0;
         foreach (var l in m.Layers)
             sb.Append(inv, $"| {i++} | {Cell(l.Node)} | {l.OpType} | {Cell(l.InputShapes)} | {Cell(l.OutputShape)} | {l.Parameters} | {l.Macs} | {l.Precision} | {Cell(l.Kernel)} |\n");
-        sb.Append(inv, $"\n**Totals:** {m.Layers.Count} layers, {m.Parameters} parameters, {m.Weights.Length} weight bytes, {m.ArenaBytes} arena bytes, {m.Macs} MACs.\n");
+        sb.Append(inv, $"\n**Totals:** {m.Layers.Count} layers, {m.Parameters} parameters, {m.Weights.Length} weight bytes");
+        if (m.WeightsCompressed) sb.Append(inv, $" ({m.StoredWeights.Length} stored, compressed)");
+        sb.Append(inv, $", {m.ArenaBytes} arena bytes, {m.Macs} MACs.\n");
         foreach (var section in m.Sections) sb.Append('\n').Append(section.Markdown);
         return sb.ToString();
     }
@@ -281,6 +284,7 @@ public static class ArtifactWriter
             ["precision"] = "float32",
             ["parameters"] = m.Parameters,
             ["weightBytes"] = m.Weights.Length,
+            ["storedWeightBytes"] = m.StoredWeights.Length,
             ["arenaBytes"] = m.ArenaBytes,
             ["macs"] = m.Macs,
             ["layers"] = layers,

@@ -31,6 +31,15 @@ public sealed class CompiledModel
     public required long Parameters { get; init; }
     public required long Macs { get; init; }
     public required IReadOnlyList<LayerReport> Layers { get; init; }
+    /// <summary>
+    /// Store the weights file in <see cref="Kernels.WeightCompression"/>'s form when that is at least 10% smaller (set for
+    /// magnitude-pruned models, whose zeros compress; dense weights keep the zero-copy load).
+    /// </summary>
+    public bool CompressWeights { get; set; }
+    private byte[]? _stored;
+    /// <summary>The bytes of the weights file: <see cref="Weights"/>, or their compressed form.</summary>
+    public byte[] StoredWeights => _stored ??= CompressWeights && Kernels.WeightCompression.Encode(Weights) is { } c && c.Length <= Weights.Length * 0.9 ? c : Weights;
+    public bool WeightsCompressed => !ReferenceEquals(StoredWeights, Weights);
     /// <summary>Extra report sections (pruning, accuracy) written into both reports with the artifact.</summary>
     public List<ReportSection> Sections { get; } = new();
     private string? _resourceName;

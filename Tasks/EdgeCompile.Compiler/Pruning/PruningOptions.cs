@@ -51,11 +51,11 @@ public sealed record PruningOptions
     public bool Enabled => ChannelRate > 0 || MagnitudeRate > 0 || LayerRates.Values.Any(r => r > 0);
 
     /// <summary>Parses the item's metadata (empty strings are "not set"). Returns null when nothing asks for pruning.</summary>
-    public static PruningOptions? Parse(string pruning, string layers = "", string exclude = "", string steps = "", string criterion = "")
+    public static PruningOptions? Parse(string pruning, string layers = "", string exclude = "", string steps = "", string criterion = "", string recovery = "")
     {
         if (string.IsNullOrWhiteSpace(pruning))
         {
-            foreach (var (name, value) in new[] { ("PruningLayers", layers), ("PruningExclude", exclude), ("PruningSteps", steps), ("PruningCriterion", criterion) })
+            foreach (var (name, value) in new[] { ("PruningLayers", layers), ("PruningExclude", exclude), ("PruningSteps", steps), ("PruningCriterion", criterion), ("PruningRecovery", recovery) })
                 if (!string.IsNullOrWhiteSpace(value))
                     throw Error($"{name} is set but Pruning is not: set Pruning=\"Channels:0.3\" (or Magnitude:0.5) to prune.");
             return null;
@@ -101,10 +101,16 @@ public sealed record PruningOptions
         var crit = DefaultCriterion;
         if (!string.IsNullOrWhiteSpace(criterion) && !(Enum.TryParse(criterion, ignoreCase: true, out crit) && Enum.IsDefined(crit) && !char.IsDigit(criterion.Trim()[0])))
             throw Error($"PruningCriterion '{criterion}' is unknown (use L1, L2 or Activation).");
+        bool refit = recovery.Trim().ToLowerInvariant() switch
+        {
+            "" or "leastsquares" => true,
+            "none" => false,
+            _ => throw Error($"PruningRecovery '{recovery}' is unknown (use LeastSquares or None)."),
+        };
         return new PruningOptions
         {
             ChannelRate = channels, MagnitudeRate = magnitude, GlobalMagnitude = global,
-            LayerRates = layerRates, Exclude = excluded, Steps = stepCount, Criterion = crit,
+            LayerRates = layerRates, Exclude = excluded, Steps = stepCount, Criterion = crit, Refit = refit,
         };
     }
 
@@ -112,7 +118,7 @@ public sealed record PruningOptions
     public string Canonical()
     {
         var inv = CultureInfo.InvariantCulture;
-        return string.Create(inv, $"channels={ChannelRate:R};magnitude={MagnitudeRate:R};global={GlobalMagnitude};steps={Steps};criterion={Criterion};") +
+        return string.Create(inv, $"channels={ChannelRate:R};magnitude={MagnitudeRate:R};global={GlobalMagnitude};steps={Steps};criterion={Criterion};recovery={(Refit ? "LeastSquares" : "None")};") +
             "layers=" + string.Join(",", LayerRates.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + ":" + kv.Value.ToString("R", inv))) +
             ";exclude=" + string.Join(",", Exclude.Order(StringComparer.Ordinal));
     }

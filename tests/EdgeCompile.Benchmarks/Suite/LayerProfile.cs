@@ -119,7 +119,14 @@ public static class LayerProfile
         string root = Catalog.Metadata("EdgeCompileOutputDir");
         var dir = Directory.GetDirectories(root, m.PlanStem + "_*").Single();
         string[] lines = File.ReadAllLines(Path.Combine(dir, m.PlanStem + ".edgeplan"));
-        float[] weights = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, m.PlanStem + ".weights.bin"))).ToArray();
+        byte[] stored = File.ReadAllBytes(Path.Combine(dir, m.PlanStem + ".weights.bin"));
+        byte[] dense = stored;
+        if (WeightCompression.IsCompressed(stored))
+        {
+            dense = new byte[WeightCompression.DecodedLength(stored)];
+            WeightCompression.Decode(stored, dense);
+        }
+        float[] weights = MemoryMarshal.Cast<byte, float>(dense).ToArray();
         int arenaBytes = int.Parse(lines.First(l => l.StartsWith("arena ", StringComparison.Ordinal))[6..], Inv);
         var arena = new float[arenaBytes / 4 + 16];
         var input = Catalog.Input(m.InputLength);

@@ -51,9 +51,11 @@ public class PruningTests(ITestOutputHelper output)
     [InlineData("Channels:0.3", "", "", "", "1")]
     [InlineData("", "conv1:0.5", "", "", "")]
     [InlineData("", "", "", "3", "")]
-    public void Bad_pruning_metadata_is_EDGE5001(string pruning, string layers, string exclude, string steps, string criterion)
+    [InlineData("Channels:0.3", "", "", "", "", "Sometimes")]
+    [InlineData("", "", "", "", "", "None")]
+    public void Bad_pruning_metadata_is_EDGE5001(string pruning, string layers, string exclude, string steps, string criterion, string recovery = "")
     {
-        var e = Assert.Throws<EdgeException>(() => PruningOptions.Parse(pruning, layers, exclude, steps, criterion));
+        var e = Assert.Throws<EdgeException>(() => PruningOptions.Parse(pruning, layers, exclude, steps, criterion, recovery));
         Assert.Equal(EdgeCodes.InvalidPruningOption, e.Code);
     }
 
