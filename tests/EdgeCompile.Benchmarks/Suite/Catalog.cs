@@ -15,6 +15,11 @@ namespace EdgeCompile.Benchmarks.Compiled
     public sealed partial class MobilenetV2 : IFloatModel;
     public sealed partial class Resnet18 : IFloatModel;
     public sealed partial class TransformerEncoder : IFloatModel;
+    public sealed partial class DigitsCnnPruned : IFloatModel;
+    public sealed partial class DigitsCnnInt8 : IFloatModel;
+    public sealed partial class DigitsCnnPrunedInt8 : IFloatModel;
+    public sealed partial class MobilenetV2Pruned : IFloatModel;
+    public sealed partial class Resnet18Pruned : IFloatModel;
 }
 
 namespace EdgeCompile.Benchmarks.Suite
