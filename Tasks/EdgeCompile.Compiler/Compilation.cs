@@ -90,7 +90,7 @@ public static class Compilation
         }
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
-        var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null);
+        var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null, model.ExternalDataFiles);
         if (accuracy is not null) File.AppendAllText(paths.ReportMarkdown, "\n" + accuracy.Markdown());
         return new Result(compiled, paths, hash, accuracy);
     }

@@ -72,7 +72,11 @@ public sealed class NewUserTests(PackageFixture package) : IClassFixture<Package
     [Fact]
     public void PackBuildRunMatchesOnnxRuntimeAndSecondBuildDoesNoWork()
     {
-        var dir = package.CreateConsumer("NewUser", Item, Program, (DigitsModel, "models/digits.onnx"));
+        // A second model keeps its weight in an external-data file: that file is an input of the compile too.
+        const string external = """<EdgeModel Include="models/ext.onnx" ClassName="ExternalMatMul" Namespace="MyApp.Data" />""";
+        var dir = package.CreateConsumer("NewUser", Item + external, Program, (DigitsModel, "models/digits.onnx"));
+        var weights = Enumerable.Range(0, 12).Select(i => i / 4f - 1.5f).ToArray();
+        EdgeCompile.Tests.Shared.HandMadeOnnx.WriteExternalDataModel(Path.Combine(dir, "models", "ext.onnx"), "ext.weights", 4, 3, weights);
         Dotnet.Cli(dir, "build -c Release").Ok("first build");
         var run = Dotnet.Cli(dir, "run -c Release --no-build").Ok("run");
         AssertMatchesOrt(run.Output);
@@ -81,6 +85,14 @@ public sealed class NewUserTests(PackageFixture package) : IClassFixture<Package
         var second = Dotnet.Cli(dir, "build -c Release -v:detailed").Ok("second build");
         Assert.Contains("Skipping target \"_EdgeCompile_Compile\" because all output files are up-to-date", second.Output);
         Assert.DoesNotContain("edgec: ", second.Output);
+
+        // Only the external-data file changed: that model recompiles (edgec listed the file it read), the other does not.
+        weights[5] = 42f;
+        EdgeCompile.Tests.Shared.HandMadeOnnx.WriteExternalDataModel(Path.Combine(dir, "models", "ext.onnx"), "ext.weights", 4, 3, weights);
+        File.SetLastWriteTimeUtc(Path.Combine(dir, "models", "ext.onnx"), DateTime.UtcNow.AddHours(-1));
+        var afterData = Dotnet.Cli(dir, "build -c Release -v:n").Ok("build after an external-data change");
+        Assert.True(afterData.Output.Contains("edgec: models/ext.onnx -> MyApp.Data.ExternalMatMul", StringComparison.Ordinal), afterData.Output);
+        Assert.DoesNotContain("-> MyApp.Vision.DigitClassifier", afterData.Output);
 
         // Changed metadata recompiles.
         var csproj = Path.Combine(dir, "NewUser.csproj");

@@ -5,6 +5,7 @@ using EdgeCompile.Compiler.Diagnostics;
 using EdgeCompile.Compiler.IR;
 using EdgeCompile.Compiler.Lowering;
 using EdgeCompile.Compiler.Onnx;
+using EdgeCompile.Tests.Shared;
 using EdgeCompile.Tests.Support;
 
 namespace EdgeCompile.Tests;
@@ -45,12 +46,12 @@ public sealed class RobustnessTests : IDisposable
     public void Sparse_initializer_with_a_huge_declared_size_is_EDGE1004_without_allocating()
     {
         // dims [2^30] with one value: densifying would allocate 4 GiB. The limit is checked on the declared dims.
-        var values = Edgec.Pb.Cat(Edgec.Pb.Varint(1, 1), Edgec.Pb.Varint(2, 1), Edgec.Pb.Str(8, "S"), Edgec.Pb.Bytes(9, new byte[4]));
-        var indices = Edgec.Pb.Cat(Edgec.Pb.Varint(1, 1), Edgec.Pb.Varint(2, 7), Edgec.Pb.Str(8, "S_i"), Edgec.Pb.Bytes(9, new byte[8]));
-        var sparse = Edgec.Pb.Cat(Edgec.Pb.Bytes(1, values), Edgec.Pb.Bytes(2, indices), Edgec.Pb.Varint(3, 1L << 30));
-        var node = Edgec.Pb.Cat(Edgec.Pb.Str(1, "S"), Edgec.Pb.Str(2, "y"), Edgec.Pb.Str(4, "Identity"));
-        var graph = Edgec.Pb.Cat(Edgec.Pb.Bytes(1, node), Edgec.Pb.Bytes(15, sparse), Edgec.Pb.Bytes(12, Edgec.Pb.Str(1, "y")));
-        var bytes = Edgec.Pb.Cat(Edgec.Pb.Varint(1, 8), Edgec.Pb.Bytes(7, graph), Edgec.Pb.Bytes(8, Edgec.Pb.Varint(2, 17)));
+        var values = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Varint(1, 1), HandMadeOnnx.Pb.Varint(2, 1), HandMadeOnnx.Pb.Str(8, "S"), HandMadeOnnx.Pb.Bytes(9, new byte[4]));
+        var indices = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Varint(1, 1), HandMadeOnnx.Pb.Varint(2, 7), HandMadeOnnx.Pb.Str(8, "S_i"), HandMadeOnnx.Pb.Bytes(9, new byte[8]));
+        var sparse = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Bytes(1, values), HandMadeOnnx.Pb.Bytes(2, indices), HandMadeOnnx.Pb.Varint(3, 1L << 30));
+        var node = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Str(1, "S"), HandMadeOnnx.Pb.Str(2, "y"), HandMadeOnnx.Pb.Str(4, "Identity"));
+        var graph = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Bytes(1, node), HandMadeOnnx.Pb.Bytes(15, sparse), HandMadeOnnx.Pb.Bytes(12, HandMadeOnnx.Pb.Str(1, "y")));
+        var bytes = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Varint(1, 8), HandMadeOnnx.Pb.Bytes(7, graph), HandMadeOnnx.Pb.Bytes(8, HandMadeOnnx.Pb.Varint(2, 17)));
         long before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<EdgeException>(() => ModelFile.Parse(bytes));
         Assert.Equal(EdgeCodes.LimitExceeded, e.Code);
@@ -116,14 +117,14 @@ public sealed class RobustnessTests : IDisposable
     /// <summary>A graph whose node's attribute holds a graph whose node's attribute holds a graph ... <paramref name="levels"/> deep.</summary>
     private static byte[] NestedIfModel(int levels)
     {
-        byte[] graph = Edgec.Pb.Cat(Edgec.Pb.Str(2, "leaf"));
+        byte[] graph = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Str(2, "leaf"));
         for (int i = 0; i < levels; i++)
         {
-            var attr = Edgec.Pb.Cat(Edgec.Pb.Str(1, "then_branch"), Edgec.Pb.Bytes(6, graph), Edgec.Pb.Varint(20, 5));
-            var node = Edgec.Pb.Cat(Edgec.Pb.Str(1, "c"), Edgec.Pb.Str(2, "y" + i), Edgec.Pb.Str(4, "If"), Edgec.Pb.Bytes(5, attr));
-            graph = Edgec.Pb.Cat(Edgec.Pb.Bytes(1, node), Edgec.Pb.Str(2, "g" + i));
+            var attr = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Str(1, "then_branch"), HandMadeOnnx.Pb.Bytes(6, graph), HandMadeOnnx.Pb.Varint(20, 5));
+            var node = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Str(1, "c"), HandMadeOnnx.Pb.Str(2, "y" + i), HandMadeOnnx.Pb.Str(4, "If"), HandMadeOnnx.Pb.Bytes(5, attr));
+            graph = HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Bytes(1, node), HandMadeOnnx.Pb.Str(2, "g" + i));
         }
-        return Edgec.Pb.Cat(Edgec.Pb.Varint(1, 8), Edgec.Pb.Bytes(7, graph), Edgec.Pb.Bytes(8, Edgec.Pb.Varint(2, 17)));
+        return HandMadeOnnx.Pb.Cat(HandMadeOnnx.Pb.Varint(1, 8), HandMadeOnnx.Pb.Bytes(7, graph), HandMadeOnnx.Pb.Bytes(8, HandMadeOnnx.Pb.Varint(2, 17)));
     }
 
     // ---------------------------------------------------------------- numerical robustness

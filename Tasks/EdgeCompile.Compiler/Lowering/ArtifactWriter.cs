@@ -36,7 +36,9 @@ public static class ArtifactWriter
     /// plan, never an old plan beside new weights), then weights, reports and, last, the plan are each written to a
     /// unique temporary name and renamed into place. The plan records the SHA-256 of the weights (<c>meta weights-hash</c>).
     /// </summary>
-    public static Paths Write(CompiledModel m, string outDir, string sourceDisplay, string modelHash, string? planStem = null)
+    /// <remarks><c>dependencies</c>: files the compile read besides the model and the item's data files (its external
+    /// data), written ';'-separated to <c>&lt;planStem&gt;.inputs</c>, which the build adds to the compile's Inputs.</remarks>
+    public static Paths Write(CompiledModel m, string outDir, string sourceDisplay, string modelHash, string? planStem = null, IReadOnlyList<string>? dependencies = null)
     {
         planStem ??= m.ClassName;
         var paths = new Paths(
@@ -53,6 +55,8 @@ public static class ArtifactWriter
             Atomic(paths.Weights, m.StoredWeights);
             Atomic(paths.ReportMarkdown, Encoding.UTF8.GetBytes(ReportMarkdown(m, sourceDisplay)));
             Atomic(paths.ReportJson, Encoding.UTF8.GetBytes(ReportJson(m, sourceDisplay)));
+            if (dependencies is not null)
+                Atomic(Path.Combine(outDir, planStem + ".inputs"), Encoding.UTF8.GetBytes(string.Join(";", dependencies)));
             Atomic(paths.Plan, Encoding.UTF8.GetBytes(Plan(m, sourceDisplay, modelHash)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
