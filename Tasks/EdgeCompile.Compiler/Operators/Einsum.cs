@@ -135,29 +135,29 @@ public sealed class Einsum : Operator
         ctx.SetOutput(0, t, outLabels.Select(l => size.TryGetValue(l, out var d) ? d : Dim.Unknown).ToArray());
     }
 
-    public override void Execute(ExecutionContext ctx)
-    {
-        var eq = Parse(ctx, ctx.InputCount);
-        var inputs = Enumerable.Range(0, ctx.InputCount).Select(ctx.RequireInput).ToArray();
-        var type = inputs[0].DataType;
-        if (inputs.Any(x => x.DataType != type))
-            throw ctx.Error(EdgeCodes.ShapeMismatch, "Einsum inputs must all have the same type.");
-        if (type == DataType.Bool) throw ctx.Error(EdgeCodes.ShapeMismatch, "Einsum does not accept bool inputs.");
+    /// <summary>
+    /// The loop the reference runs (shared with the Einsum lowering): the size of every loop label — the output labels
+    /// first (<c>OutRank</c> of them), then the summed labels in order — and per operand the element stride of each loop label.
+    /// </summary>
+    public static (int[] Dims, int OutRank, int[][] Strides) LoopPlan(NodeContext ctx, int[][] inputShapes)
+        => LoopPlan(ctx, Parse(ctx, inputShapes.Length), inputShapes);
 
+    private static (int[] Dims, int OutRank, int[][] Strides) LoopPlan(NodeContext ctx, Equation eq, int[][] shapes)
+    {
         // Ellipsis rank and broadcast shape.
         int ellRank = 0;
-        for (int i = 0; i < inputs.Length; i++)
-            if (eq.Inputs[i].EllipsisAt >= 0) ellRank = Math.Max(ellRank, inputs[i].Rank - eq.Inputs[i].Letters.Length);
+        for (int i = 0; i < shapes.Length; i++)
+            if (eq.Inputs[i].EllipsisAt >= 0) ellRank = Math.Max(ellRank, shapes[i].Length - eq.Inputs[i].Letters.Length);
 
         // Size of every label (ellipsis dims broadcast: 1 stretches).
         var size = new Dictionary<int, int>();
-        var opLabels = new int[inputs.Length][];
-        for (int i = 0; i < inputs.Length; i++)
+        var opLabels = new int[shapes.Length][];
+        for (int i = 0; i < shapes.Length; i++)
         {
-            var labels = opLabels[i] = Labels(ctx, eq.Inputs[i], inputs[i].Rank, ellRank);
+            var labels = opLabels[i] = Labels(ctx, eq.Inputs[i], shapes[i].Length, ellRank);
             for (int d = 0; d < labels.Length; d++)
             {
-                int n = inputs[i].Shape[d];
+                int n = shapes[i][d];
                 if (!size.TryGetValue(labels[d], out int cur) || (cur == 1 && labels[d] >= EllipsisLabel)) size[labels[d]] = n;
                 else if (cur != n && !(n == 1 && labels[d] >= EllipsisLabel))
                     throw ctx.Error(EdgeCodes.ShapeMismatch, labels[d] >= EllipsisLabel
@@ -171,20 +171,34 @@ public sealed class Einsum : Operator
         var outLabels = OutputLabels(eq, ellRank);
         var all = outLabels.Concat(size.Keys.Where(l => !outLabels.Contains(l)).Order()).ToArray();
         var dims = all.Select(l => size[l]).ToArray();
-        var outShape = outLabels.Select(l => size[l]).ToArray();
-        int outCount = checked((int)Shapes.Product(outShape));
 
         // Per operand, the stride of each loop label (a repeated label adds strides: the diagonal;
         // a broadcast size-1 ellipsis dim has stride 0).
-        var strides = new int[inputs.Length][];
-        for (int i = 0; i < inputs.Length; i++)
+        var strides = new int[shapes.Length][];
+        for (int i = 0; i < shapes.Length; i++)
         {
-            var st = Shapes.Strides(inputs[i].Shape);
+            var st = Shapes.Strides(shapes[i]);
             strides[i] = new int[all.Length];
             for (int d = 0; d < opLabels[i].Length; d++)
-                if (inputs[i].Shape[d] != 1 || size[opLabels[i][d]] == 1)
+                if (shapes[i][d] != 1 || size[opLabels[i][d]] == 1)
                     strides[i][Array.IndexOf(all, opLabels[i][d])] += st[d];
         }
+
+        return (dims, outLabels.Length, strides);
+    }
+
+    public override void Execute(ExecutionContext ctx)
+    {
+        var eq = Parse(ctx, ctx.InputCount);
+        var inputs = Enumerable.Range(0, ctx.InputCount).Select(ctx.RequireInput).ToArray();
+        var type = inputs[0].DataType;
+        if (inputs.Any(x => x.DataType != type))
+            throw ctx.Error(EdgeCodes.ShapeMismatch, "Einsum inputs must all have the same type.");
+        if (type == DataType.Bool) throw ctx.Error(EdgeCodes.ShapeMismatch, "Einsum does not accept bool inputs.");
+
+        var (dims, outRank, strides) = LoopPlan(ctx, eq, inputs.Select(x => x.Shape).ToArray());
+        var outShape = dims[..outRank];
+        int outCount = checked((int)Shapes.Product(outShape));
 
         bool isFloat = type.IsFloat();
         var dv = isFloat ? inputs.Select(x => MatMulHelpers.DoubleValues(x)).ToArray() : null;
@@ -192,9 +206,8 @@ public sealed class Einsum : Operator
         var accD = new double[outCount];
         var accL = new long[outCount];
         long total = Shapes.Product(dims);
-        var counter = new int[all.Length];
+        var counter = new int[dims.Length];
         var offset = new int[inputs.Length];
-        int outRank = outLabels.Length;
         var outStrides = Shapes.Strides(outShape);
         for (long step = 0; step < total; step++)
         {
@@ -212,7 +225,7 @@ public sealed class Einsum : Operator
                 for (int i = 0; i < inputs.Length; i++) p = unchecked(p * lv![i][offset[i]]);
                 accL[o] = unchecked(accL[o] + p);
             }
-            for (int d = all.Length - 1; d >= 0; d--)
+            for (int d = dims.Length - 1; d >= 0; d--)
             {
                 counter[d]++;
                 for (int i = 0; i < inputs.Length; i++) offset[i] += strides[i][d];

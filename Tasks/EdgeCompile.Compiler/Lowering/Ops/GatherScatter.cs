@@ -6,7 +6,8 @@ namespace EdgeCompile.Compiler.Lowering.Ops;
 /// <summary>
 /// GatherElements, ScatterElements and ScatterND with constant indices, as constant index maps: GatherElements is
 /// Maps.Gather; the scatters (reduction 'none') are Maps.Gather2 over the data followed by the updates, each output
-/// element taking the last update written to it (the reference's order) or else its data element.
+/// element taking the last update written to it (the reference's order) or else its data element. Indices computed at
+/// run time, and scatters with a reduction, go to the run-time kernels (Lowering/Ops/GatherElements.cs).
 /// </summary>
 public sealed class GatherScatterLowering : IOpLowering
 {
@@ -18,13 +19,17 @@ public sealed class GatherScatterLowering : IOpLowering
         IndexMaps.RequireSupported(ctx, n, n.Inputs[0]);
         var x = ctx.Shape(n, n.Inputs[0]);
         var y = ctx.Shape(n, n.Outputs[0]);
-        var idxT = ctx.Constant(n.Inputs[1]) ?? throw ctx.Unsupported(n, "with indices computed at run time");
+        string reduction = n.OpType == "GatherElements" ? "none" : nc.GetString("reduction", "none");
+        if (ctx.Constant(n.Inputs[1]) is not { } idxT || reduction != "none")
+        {
+            // Indices read at run time (or a reduction): the kernel addresses the data itself.
+            RuntimeIndexingLowering.Lower(ctx, n, x, y, reduction);
+            return;
+        }
         var idx = idxT.ToInt64s();
         var s = idxT.Shape;
         var inStrides = Shapes.Strides(x);
         int xLen = checked((int)Shapes.Product(x));
-        if (n.OpType != "GatherElements" && nc.GetString("reduction", "none") != "none")
-            throw ctx.Unsupported(n, $"with reduction '{nc.GetString("reduction", "none")}'");
         switch (n.OpType)
         {
             case "GatherElements":
@@ -88,7 +93,10 @@ public sealed class GatherScatterLowering : IOpLowering
     }
 }
 
-/// <summary>Trilu with a constant k: kept elements map to themselves, the others to zero (Maps.GatherOrFill / Gather2).</summary>
+/// <summary>
+/// Trilu with a constant k: kept elements map to themselves, the others to zero (Maps.GatherOrFill / Gather2); with k
+/// computed at run time, Trilu.Run (Lowering/Ops/Trilu.cs).
+/// </summary>
 public sealed class TriluLowering : IOpLowering
 {
     public IEnumerable<string> OpTypes => ["Trilu"];
@@ -100,7 +108,13 @@ public sealed class TriluLowering : IOpLowering
         var x = ctx.Shape(n, n.Inputs[0]);
         if (x.Length < 2) throw ctx.Unsupported(n, $"on rank {x.Length} data");
         bool upper = nc.GetInt("upper", 1) == 1;
-        long k = n.Inputs.Count > 1 && n.Inputs[1].Length > 0 ? IndexMaps.ConstInts(ctx, n, 1, "k")[0] : 0;
+        bool hasK = n.Inputs.Count > 1 && n.Inputs[1].Length > 0;
+        if (hasK && ctx.Constant(n.Inputs[1]) is null)
+        {
+            RuntimeTriluLowering.Lower(ctx, n, x, upper);
+            return;
+        }
+        long k = hasK ? IndexMaps.ConstInts(ctx, n, 1, "k")[0] : 0;
         int rows = x[^2], cols = x[^1];
         var map = new int[checked((int)Shapes.Product(x))];
         for (int e = 0; e < map.Length; e++)

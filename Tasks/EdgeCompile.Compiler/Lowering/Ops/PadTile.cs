@@ -6,7 +6,8 @@ namespace EdgeCompile.Compiler.Lowering.Ops;
 /// Pad and Tile. Constant-mode float Pad without cropping or axes, and Tile up to rank 4, stay the strided
 /// kernels of <see cref="DataMovementLowering"/>; everything else with constant parameters is a constant index map
 /// built from the reference executor's per-axis rule: reflect/edge/wrap/cropping pads and any data type
-/// (Maps.Gather, Maps.GatherOrFill / Gather2 for the fill), Tile of any rank (Maps.Gather).
+/// (Maps.Gather, Maps.GatherOrFill / Gather2 for the fill), Tile of any rank (Maps.Gather). Parameters computed at run
+/// time go to RuntimePad.Run / RuntimeTile.Run (Lowering/Ops/RuntimePad.cs).
 /// </summary>
 public sealed class PadTileLowering : IOpLowering
 {
@@ -24,6 +25,7 @@ public sealed class PadTileLowering : IOpLowering
         bool stridedType = type is DataType.Float or DataType.Int64 or DataType.Int32 or DataType.UInt8 or DataType.Int8 or DataType.Bool;
         if (n.OpType == "Tile")
         {
+            if (ctx.Constant(n.Inputs[1]) is null) { RuntimePadLowering.LowerTile(ctx, n, x, y); return; }
             var repeats = IndexMaps.ConstInts(ctx, n, 1, "repeats");
             if (x.Length <= 4 && stridedType) { s_strided.Lower(ctx, n); return; }
             var maps = new int[x.Length][];
@@ -36,6 +38,11 @@ public sealed class PadTileLowering : IOpLowering
             return;
         }
         var mode = nc.GetString("mode", "constant");
+        if (ctx.Opset(n) >= 11 && n.Inputs.Skip(1).Any(i => i.Length > 0 && ctx.Constant(i) is null))
+        {
+            RuntimePadLowering.LowerPad(ctx, n, x, y, mode);
+            return;
+        }
         var (pads, axes) = Operators.Pad.Params(nc, x.Length);
         if (pads is null || axes is null) throw ctx.Unsupported(n, "with pads or axes computed at run time");
         Tensor fill = Tensor.Zeros(type, [1]);

@@ -8,7 +8,8 @@ namespace EdgeCompile.Compiler.Lowering.Ops;
 /// Resize and Upsample with constant scales/sizes/roi: the reference executor's per-axis taps
 /// (<see cref="Resize.AxisTaps"/>) evaluated at build time. Nearest (any type) is one gather through a constant
 /// map (Maps.Gather, or Maps.GatherOrFill for tf_crop_and_resize extrapolation); linear and cubic (float32) are
-/// Maps.Linear over the product of the per-axis taps, weights multiplied in double as the reference does.
+/// Maps.Linear over the product of the per-axis taps, weights multiplied in double as the reference does. Scales, sizes
+/// or roi computed at run time go to RuntimeResize.Run (Lowering/Ops/RuntimeResize.cs).
 /// </summary>
 public sealed class ResizeLowering : IOpLowering
 {
@@ -22,6 +23,11 @@ public sealed class ResizeLowering : IOpLowering
         var type = ctx.TypeOf(n.Inputs[0]);
         IndexMaps.RequireSupported(ctx, n, n.Inputs[0]);
         if (type == DataType.Bool) throw ctx.Unsupported(n, "on bool data");
+        if (RuntimeResizeLowering.ParameterSlots(ctx, n).Any(i => ctx.Constant(n.Inputs[i]) is null))
+        {
+            RuntimeResizeLowering.Lower(ctx, n, x, yShape);
+            return;
+        }
         Resize.Options opt;
         Resize.Plan plan;
         Tensor? Slot(int slot, string what)
