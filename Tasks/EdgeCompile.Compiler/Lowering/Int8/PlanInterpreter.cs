@@ -7,8 +7,8 @@ namespace EdgeCompile.Compiler.Lowering.Int8;
 /// Runs a lowered plan (<see cref="CompiledModel.Calls"/>) at build time with the real kernels, the way the generated
 /// class does: same arena layout, same weight blob, same arguments. Used for the build-time accuracy of int8 plans.
 /// Covers the int8 kernels, the Quantize/Dequantize edges, <c>Data.Copy</c>/<c>Data.CopyBlocks</c>/<c>Data.StridedCopy</c>
-/// (any element type) and the float kernels an int8 plan falls back to for element-wise, activation and pooling nodes
-/// (<c>Elementwise.Binary</c>/<c>Unary</c> on float32, <c>Pool.*</c>); a plan with other calls throws
+/// (any element type), the Int8Dynamic/Int8WeightOnly kernels, and the float kernels int8 plans fall back to (<c>Elementwise.Binary</c>/<c>Unary</c>
+/// on float32, <c>Pool.*</c>, <c>Gemm.Run</c>/<c>MatMul</c>, <c>Conv.Conv2D</c>, <c>Normalization.Softmax</c>/<c>LayerNorm</c>); a plan with other calls throws
 /// <see cref="NotSupportedException"/> (<see cref="CanRun"/> tells beforehand).
 /// </summary>
 public sealed class PlanInterpreter
