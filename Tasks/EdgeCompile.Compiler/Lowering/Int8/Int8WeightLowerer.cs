@@ -27,6 +27,7 @@ public static class Int8WeightLowerer
     public const string DynamicPrecision = "int8 dynamic";
     public const string WeightOnlyPrecision = "int8 weights";
 
+    /// <summary>Lowers the model; <see cref="Int8Lowering.FloatNodes"/> lists the Conv/Gemm/MatMul nodes with a float constant weight left float.</summary>
     public static Int8Lowering Lower(Model model, QuantizationResult quantization, QuantizationMode mode, string className, string @namespace)
     {
         if (mode is not (QuantizationMode.Int8Dynamic or QuantizationMode.Int8WeightOnly))
@@ -52,7 +53,9 @@ public static class Int8WeightLowerer
                     throw s.Ctx.Unsupported(n, "is not lowered");
                 try { lowering.Lower(s.Ctx, n); }
                 catch (EdgeException e) { throw e.WithNode(n.DisplayName, n.OpType); }
-                if (n.OpType is "Conv" or "Gemm" or "MatMul") floatNodes.Add(n.DisplayName);
+                // A layer with a float constant weight that stayed float (activation × activation MatMuls have no weight to quantize).
+                if (n.OpType is "Conv" or "Gemm" or "MatMul" && n.Inputs.Count > 1 && s.Ctx.Constant(n.Inputs[1]) is { DataType: DataType.Float })
+                    floatNodes.Add(n.DisplayName);
             }
             else s.ProbeLast(n);
             long macs = Lowerer.Macs(s.Ctx, n);
