@@ -8,6 +8,7 @@ using EdgeCompile.Compiler.Onnx;
 // edgec compile --model <file.onnx> --out-dir <dir> [--class-name Name] [--namespace Ns] [--input-shapes "in:1x3x224x224;..."] [--source-display path]
 //               [--max-file-bytes N] [--max-nodes N] [--max-tensor-elements N] [--max-depth N]   (resource limits, docs/security.md)
 //               [--quantization Int8 --calibration-data x.npy [--calibration-method Percentile] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]
+//               [--quantization Int8Dynamic|Int8WeightOnly [--validation-data x.npy [--validation-labels y.npy]] [--max-accuracy-drop P]] [--export-quantized-onnx true]
 //               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation] [--pruning-recovery None]]
 //
 // Diagnostics are printed in MSBuild's canonical format ("file: error EDGE1234: message"), which MSBuild's
@@ -67,6 +68,7 @@ namespace EdgeCompile.Cli
                     ValidationData = opts.GetValueOrDefault("validation-data", ""),
                     ValidationLabels = opts.GetValueOrDefault("validation-labels", ""),
                     MaxAccuracyDrop = opts.GetValueOrDefault("max-accuracy-drop", ""),
+                    ExportQuantizedOnnx = Flag(opts, "export-quantized-onnx"),
                     Pruning = opts.GetValueOrDefault("pruning", ""),
                     PruningLayers = opts.GetValueOrDefault("pruning-layers", ""),
                     PruningExclude = opts.GetValueOrDefault("pruning-exclude", ""),
@@ -105,6 +107,14 @@ namespace EdgeCompile.Cli
             if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v <= 0)
                 throw new EdgeException(EdgeCodes.InvalidMetadata, $"--{name} '{text}' is not a positive integer.");
             return v;
+        }
+
+        /// <summary>A true/false switch; empty (an unset MSBuild property) means false.</summary>
+        private static bool Flag(Dictionary<string, string> opts, string name)
+        {
+            if (!opts.TryGetValue(name, out var text) || text.Length == 0) return false;
+            return bool.TryParse(text, out bool v) ? v
+                : throw new EdgeException(EdgeCodes.InvalidMetadata, $"--{name} '{text}' is not 'true' or 'false'.");
         }
 
         private static void Usage(TextWriter w) => w.WriteLine(

@@ -43,6 +43,8 @@ public sealed record CompileRequest
     public string PruningCriterion { get; init; } = "";
     /// <summary>LeastSquares (default: re-fit the layers after removed channels on the calibration data) or None.</summary>
     public string PruningRecovery { get; init; } = "";
+    /// <summary>Also write the quantized model as a QDQ ONNX file, <see cref="Compilation.QuantizedOnnxPath"/> (Int8 modes only).</summary>
+    public bool ExportQuantizedOnnx { get; init; }
     /// <summary>Progress and warning lines (edgec prints them).</summary>
     public Action<string>? Log { get; init; }
 }
@@ -77,11 +79,13 @@ public static class Compilation
         CompiledModel compiled;
         AccuracyReport? accuracy = null;
         var dataFiles = new List<string>();
+        IR.Model? qdq = null;
+        var reportNotes = new List<string>();
+        if (mode == QuantizationMode.None && r.ExportQuantizedOnnx)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "ExportQuantizedOnnx needs Quantization Int8, Int8Dynamic or Int8WeightOnly (Quantization is None: there is no quantized model to export).");
         PruningReport? pruned = pruning is { Enabled: true } ? Prune(model, pruning, r, dataFiles, display, mode == QuantizationMode.None ? maxDrop : null) : null;
         if (mode == QuantizationMode.None) compiled = Lowerer.Lower(model, className, ns, r.Limits.MaxTensorElements);
-        else if (mode != QuantizationMode.Int8)
-            throw new EdgeException(EdgeCodes.InvalidMetadata, $"Quantization '{mode}' is not supported by this version of EdgeCompile yet (supported: None, Int8).");
-        else (compiled, accuracy) = CompileInt8(model, r, className, ns, dataFiles, display, pruned?.Accuracy?.Drop ?? 0);
+        else (compiled, accuracy, qdq) = CompileInt8(model, r, mode, className, ns, dataFiles, display, reportNotes, pruned?.Accuracy?.Drop ?? 0);
         if (pruned is not null)
         {
             // Magnitude pruning's zeros are stored compressed (the kernels still run dense; docs/pruning.md).
@@ -91,7 +95,20 @@ public static class Compilation
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
         var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null, model.ExternalDataFiles);
+        foreach (var note in reportNotes) File.AppendAllText(paths.ReportMarkdown, "\n" + note + "\n");
         if (accuracy is not null) File.AppendAllText(paths.ReportMarkdown, "\n" + accuracy.Markdown());
+        string onnx = QuantizedOnnxPath(r.OutDir, r.PlanName is { Length: > 0 } stem ? stem : className);
+        if (!r.ExportQuantizedOnnx && File.Exists(onnx))   // an export from an earlier build with the switch on
+            try { File.Delete(onnx); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { r.Log?.Invoke($"edgec: could not delete the stale '{onnx}': {e.Message}"); }
+        if (qdq is not null && r.ExportQuantizedOnnx)
+        {
+            try { QdqExporter.WriteFile(qdq, onnx); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new EdgeException(EdgeCodes.OutputNotWritable, $"Cannot write the quantized ONNX model '{onnx}': {e.Message}");
+            }
+            r.Log?.Invoke($"edgec: quantized ONNX (QDQ): {Path.GetFullPath(onnx)}");
+        }
         return new Result(compiled, paths, hash, accuracy);
     }
 
@@ -146,31 +163,64 @@ public static class Compilation
         return report;
     }
 
-    /// <summary>Static int8: calibrate (PostTrainingQuantizer), lower to the int8 kernels, evaluate the plan with the real kernels.</summary>
-    private static (CompiledModel, AccuracyReport?) CompileInt8(IR.Model model, CompileRequest r, string className, string ns, List<string> dataFiles, string display, double pruningDrop = 0)
+    /// <summary>Where ExportQuantizedOnnx writes: <c>&lt;OutDir&gt;/&lt;plan name, else ClassName&gt;.quantized.onnx</c>, next to the plan.</summary>
+    public static string QuantizedOnnxPath(string outDir, string stem) => Path.Combine(outDir, stem + ".quantized.onnx");
+
+    /// <summary>
+    /// Int8 modes. Static <c>Int8</c>: calibrate (PostTrainingQuantizer), lower to the int8 kernels. <c>Int8Dynamic</c> /
+    /// <c>Int8WeightOnly</c>: quantize the weights only (no calibration), lower with <see cref="Int8WeightLowerer"/>. Then, when
+    /// there is data to evaluate on, run the plan with the real kernels against the float reference (accuracy report, MaxAccuracyDrop).
+    /// </summary>
+    private static (CompiledModel, AccuracyReport?, IR.Model) CompileInt8(IR.Model model, CompileRequest r, QuantizationMode mode, string className, string ns, List<string> dataFiles, string display, List<string> reportNotes, double pruningDrop = 0)
     {
         var inv = CultureInfo.InvariantCulture;
-        if (r.CalibrationData is not { Length: > 0 } calibPath)
+        bool isStatic = mode == QuantizationMode.Int8;
+        if (isStatic && r.CalibrationData is not { Length: > 0 })
             throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "Quantization Int8 (static) needs CalibrationData (a .npy or .npz of representative inputs).");
         var options = new QuantizationOptions
         {
-            Mode = QuantizationMode.Int8,
+            Mode = mode,
             Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
         };
+        if (!isStatic && r.CalibrationMethod is { Length: > 0 })
+            r.Log?.Invoke($"{display}: warning {EdgeCodes.InvalidQuantizationOption}: CalibrationMethod is ignored by Quantization {mode} (nothing is calibrated).");
         double? maxDrop = ParseMaxDrop(r.MaxAccuracyDrop);
         Passes.FoldStaticShapes.Run(model);
-        var calibration = Quantization.CalibrationData.Load(calibPath, model);
-        if (!dataFiles.Contains(calibPath)) dataFiles.Add(calibPath);
-        var result = PostTrainingQuantizer.Quantize(model, calibration, options);
-        foreach (var w in calibration.Warnings.Concat(result.Warnings))
+        CalibrationData? calibration = null;
+        string? calibPath = r.CalibrationData is { Length: > 0 } cp ? cp : null;
+        if (calibPath is not null)
+        {
+            calibration = Quantization.CalibrationData.Load(calibPath, model);
+            if (!dataFiles.Contains(calibPath)) dataFiles.Add(calibPath);
+        }
+        var result = PostTrainingQuantizer.Quantize(model, isStatic ? calibration : null, options);
+        foreach (var w in (calibration?.Warnings ?? []).Concat(result.Warnings))
             r.Log?.Invoke($"{display}: {w}");
-        var lowering = Int8Lowerer.Lower(model, result, className, ns);
+        var qdq = result.QdqModel;
+        if (mode == QuantizationMode.Int8Dynamic)
+        {
+            // Int8Dynamic quantizes MatMul/Gemm weights only: the export keeps Conv weights float, as the plan does.
+            var gemmWeights = QdqExporter.FindWeights(model).Where(w => w.Node.OpType != "Conv").Select(w => w.Weight).ToHashSet(StringComparer.Ordinal);
+            qdq = QdqExporter.Export(model, result.Activations, result.Weights.Where(kv => gemmWeights.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+        }
+        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
         if (lowering.FloatNodes.Count > 0)
-            r.Log?.Invoke($"edgec: {lowering.FloatNodes.Count} node(s) stay float32 (no int8 kernel): {string.Join(", ", lowering.FloatNodes)}");
+            r.Log?.Invoke(isStatic
+                ? $"edgec: {lowering.FloatNodes.Count} node(s) stay float32 (no int8 kernel): {string.Join(", ", lowering.FloatNodes)}"
+                : $"edgec: {lowering.FloatNodes.Count} Conv/Gemm/MatMul node(s) keep float32 weights under {mode}: {string.Join(", ", lowering.FloatNodes)}");
+        if (!isStatic && lowering.Compiled.Layers.All(l => l.Precision == "float32"))
+            r.Log?.Invoke($"{display}: warning {EdgeCodes.NothingQuantized}: Quantization {mode} found no layer to quantize ({(mode == QuantizationMode.Int8Dynamic ? "MatMul with a 2-D constant weight, or Gemm with transA 0, alpha 1, beta 1" : "Conv, Gemm or MatMul with a float32 constant weight")}); the model stays float32.");
+        string modeName = isStatic ? "int8" : mode.ToString();
+        if (!isStatic)
+        {
+            string line = string.Create(inv, $"{mode}: the quantized layers' weights take {lowering.QuantizedWeightBytes} bytes (int8 + float32 scales) instead of {lowering.FloatWeightBytes} float32 bytes ({(lowering.FloatWeightBytes == 0 ? 1.0 : (double)lowering.QuantizedWeightBytes / lowering.FloatWeightBytes):F3}x); weight blob {lowering.Compiled.Weights.Length} bytes");
+            r.Log?.Invoke("edgec: " + line);
+            reportNotes.Add(line);
+        }
 
         var evalData = calibration;
         long[]? labels = null;
-        string setName = Path.GetFileName(calibPath);
+        string? setName = calibPath is null ? null : Path.GetFileName(calibPath);
         if (r.ValidationData is { Length: > 0 } vd)
         {
             evalData = Quantization.CalibrationData.Load(vd, model);
@@ -182,20 +232,27 @@ public static class Compilation
                 if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
             }
         }
+        if (evalData is null)
+        {
+            if (maxDrop is not null)
+                throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop is set, but Quantization {mode} has no data to measure accuracy on: give ValidationData (and ValidationLabels) or CalibrationData.");
+            r.Log?.Invoke($"edgec: build-time {modeName} accuracy skipped: no ValidationData or CalibrationData.");
+            return (lowering.Compiled, null, qdq);
+        }
         if (!PlanInterpreter.CanRun(lowering.Compiled))
         {
             if (maxDrop is not null)
-                throw new EdgeException(EdgeCodes.AccuracyDropExceeded, "MaxAccuracyDrop is set, but the plan has float32 fallback nodes the build-time evaluator cannot run yet.");
-            r.Log?.Invoke("edgec: build-time int8 accuracy skipped: the plan has float32 fallback nodes.");
-            return (lowering.Compiled, null);
+                throw new EdgeException(EdgeCodes.AccuracyDropExceeded, "MaxAccuracyDrop is set, but the plan has float32 nodes the build-time evaluator cannot run yet.");
+            r.Log?.Invoke($"edgec: build-time {modeName} accuracy skipped: the plan has float32 nodes the build-time evaluator cannot run yet.");
+            return (lowering.Compiled, null, qdq);
         }
-        var accuracy = Int8Accuracy.Evaluate(model, lowering, evalData, labels, setName);
+        var accuracy = Int8Accuracy.Evaluate(model, lowering, evalData, labels, setName!, modeName);
         r.Log?.Invoke("edgec: " + accuracy.Summary());
         // With pruning, the budget covers both: the pruned float model's drop against the unpruned one plus int8's against it.
         if (maxDrop is { } limit && accuracy.Drop + pruningDrop > limit)
             throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
-                string.Create(inv, $"Int8 top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
-        return (lowering.Compiled, accuracy);
+                string.Create(inv, $"{(isStatic ? "Int8" : mode.ToString())} top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
+        return (lowering.Compiled, accuracy, qdq);
     }
 
     /// <summary>

@@ -30,6 +30,7 @@ public static class Int8Checks
         ("QPool.GlobalAveragePool", GlobalPool),
         ("QLinear quantize/dequantize", QuantizeDequantize),
         ("QLinear.QuantizeRowsDynamic", Dynamic),
+        ("QLinear.DequantizeChannels", DequantizeChannels),
         ("zero allocation", ZeroAllocation),
     ];
 
@@ -523,6 +524,33 @@ public static class Int8Checks
         }
     }
 
+    private static void DequantizeChannels()
+    {
+        var r = new Random(15);
+        for (int it = 0; it < 80; it++)
+        {
+            int rows = r.Next(0, 9), cols = r.Next(0, 45), axis = it % 2;
+            var w = Weights(r, rows * cols);
+            var scales = new float[axis == 0 ? rows : cols];
+            for (int i = 0; i < scales.Length; i++) scales[i] = r.Next(8) == 0 ? 1f : (float)Math.ScaleB(r.NextDouble() + 0.5, r.Next(-20, 4));
+            var expected = new float[w.Length];
+            QLinear.DequantizeChannelsScalar(w, scales, expected, rows, cols, axis);
+            // the reference against the formula DequantizeLinear uses: (float)(w - 0) * scale
+            for (int i = 0; i < w.Length; i++)
+                if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits((float)(w[i] - 0) * scales[axis == 0 ? i / cols : i % cols]))
+                    Fail($"DequantizeChannels reference element {i}");
+            foreach (var p in VectorPaths())
+            {
+                var actual = new float[w.Length];
+                QLinear.DequantizeChannelsCore(p, System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()), scales, actual, rows, cols, axis);
+                SameBits(expected, actual, $"{p} DequantizeChannels rows={rows} cols={cols} axis={axis}");
+            }
+            var viaPublic = new float[w.Length];
+            QLinear.DequantizeChannels(w, scales, viaPublic, rows, cols, axis);
+            SameBits(expected, viaPublic, $"DequantizeChannels (best path) rows={rows} cols={cols} axis={axis}");
+        }
+    }
+
     // ---------------------------------------------------------------- allocation
 
     private static readonly int[] OneMult = [1 << 30], OneShift = [-1];
@@ -540,6 +568,7 @@ public static class Int8Checks
         var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 3, 3)];
         var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
         var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
+        var dwScales = new float[9]; var dwOut = new float[dw.Length];
         var kernels = new (string Name, Action Run)[]
         {
             ("QGemm.Run", () => QGemm.Run(a, 3, packed, bias, y, m, k, n, OneMult, OneShift, 128, 0, 255)),
@@ -554,6 +583,7 @@ public static class Int8Checks
             ("QPool.GlobalAveragePool", () => QPool.GlobalAveragePool(x, 5, yg, 16, 99, 1 << 30, -1, 5, 0, 255)),
             ("QLinear.Quantize", () => QLinear.Quantize(f, yc, 0.1f, 3)),
             ("QLinear.Dequantize", () => QLinear.Dequantize(x, f, 0.1f, 3)),
+            ("QLinear.DequantizeChannels", () => QLinear.DequantizeChannels(dw, dwScales, dwOut, 8, 9, 1)),
             ("QLinear.QuantizeRowsDynamic", () => QLinear.QuantizeRowsDynamic(f, yc, scales, zps, 16, 99)),
         };
         var failures = new List<string>();

@@ -60,6 +60,60 @@ public static class QLinear
         RowsCore(QPaths.Best, x, MemoryMarshal.AsBytes(y), scales, zeroPoints, rows, cols, symmetric: true);
     }
 
+    /// <summary>
+    /// Per-channel dequantization of symmetric int8 weights (<c>Int8WeightOnly</c>): y[r, c] = (float)w[r, c] * scales[axis == 0 ? r : c]
+    /// for a row-major [rows, cols] matrix (one rounding, the same value DequantizeLinear with zero point 0 gives). Axis 0 runs
+    /// <see cref="Dequantize(ReadOnlySpan{sbyte}, Span{float}, float, int)"/>'s paths row by row; axis 1 has an AVX2 path
+    /// (ARM64 uses the scalar reference for it).
+    /// </summary>
+    public static void DequantizeChannels(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> scales, Span<float> y, int rows, int cols, int axis)
+    {
+        const string kernel = "QLinear.DequantizeChannels";
+        if (rows < 0 || cols < 0) throw new ArgumentException($"{kernel}: bad rows={rows}, cols={cols}.", nameof(rows));
+        if (axis is not (0 or 1)) throw new ArgumentException($"{kernel}: axis {axis} is not 0 or 1.", nameof(axis));
+        if (w.Length != (long)rows * cols) throw new ArgumentException($"{kernel}: w has {w.Length} elements, expected rows*cols = {(long)rows * cols}.", nameof(w));
+        if (y.Length != w.Length) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {w.Length}.", nameof(y));
+        if (scales.Length != (axis == 0 ? rows : cols)) throw new ArgumentException($"{kernel}: scales has {scales.Length} elements, expected {(axis == 0 ? rows : cols)}.", nameof(scales));
+        DequantizeChannelsCore(QPaths.Best, MemoryMarshal.AsBytes(w), scales, y, rows, cols, axis);
+    }
+
+    /// <summary>The specification of <see cref="DequantizeChannels"/>.</summary>
+    internal static void DequantizeChannelsScalar(ReadOnlySpan<sbyte> w, ReadOnlySpan<float> scales, Span<float> y, int rows, int cols, int axis)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) y[r * cols + c] = (float)w[r * cols + c] * scales[axis == 0 ? r : c];
+    }
+
+    internal static void DequantizeChannelsCore(QIsa isa, ReadOnlySpan<byte> w, ReadOnlySpan<float> scales, Span<float> y, int rows, int cols, int axis)
+    {
+        isa = QPaths.NoDot(isa);
+        if (isa == QIsa.Scalar) { DequantizeChannelsScalar(MemoryMarshal.Cast<byte, sbyte>(w), scales, y, rows, cols, axis); return; }
+        if (axis == 0)
+        {
+            // (float)((b ^ 0x80) - 128) * s = (float)w * s: Dequantize's s8 form, one row at a time.
+            for (int r = 0; r < rows; r++) DequantizeCore(isa, w.Slice(r * cols, cols), y.Slice(r * cols, cols), scales[r], 128, 0x80);
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            var wr = w.Slice(r * cols, cols);
+            var yr = y.Slice(r * cols, cols);
+            int c = 0;
+            if (isa == QIsa.Avx2)
+            {
+                ref byte w0 = ref MemoryMarshal.GetReference(wr);
+                ref float s0 = ref MemoryMarshal.GetReference(scales);
+                ref float y0 = ref MemoryMarshal.GetReference(yr);
+                for (; c + 8 <= cols; c += 8)
+                {
+                    var b = Vector128.CreateScalar(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref w0, c))).AsSByte();
+                    Avx.Multiply(Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(b)), Vector256.LoadUnsafe(ref s0, (nuint)c)).StoreUnsafe(ref y0, (nuint)c);
+                }
+            }
+            for (; c < cols; c++) yr[c] = (float)(sbyte)wr[c] * scales[c];
+        }
+    }
+
     private static void ValidateQ(int xLength, int yLength, float scale, int zeroPoint, int qmin, int qmax, string kernel)
     {
         if (xLength != yLength) throw new ArgumentException($"{kernel}: y has {yLength} elements, expected {xLength} (as x).", "y");

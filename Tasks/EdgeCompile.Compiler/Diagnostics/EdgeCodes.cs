@@ -93,6 +93,8 @@ public static class EdgeCodes
     public const string InvalidQuantParams = "EDGE4006";
     /// <summary>The int8 model's build-time top-1 is below the float model's by more than MaxAccuracyDrop.</summary>
     public const string AccuracyDropExceeded = "EDGE4007";
+    /// <summary>Warning: Int8Dynamic / Int8WeightOnly found no layer to quantize; the model stays float32.</summary>
+    public const string NothingQuantized = "EDGE4008";
 
     // 5000-5099: pruning.
     /// <summary>A Pruning, PruningLayers, PruningExclude, PruningSteps or PruningCriterion value is malformed or out of range.</summary>

@@ -133,6 +133,16 @@ public static class CodegenHarness
 
                     public static void Run(object[] inputs, object[] outputs)
                         => (s_model ??= new global::{{m.FullName}}()).Run({{string.Join(", ", args)}});
+
+                    /// <summary>Managed bytes this thread allocates over <paramref name="runs"/> calls of Run (after one warm-up call).</summary>
+                    public static long AllocatedBytes(object[] inputs, object[] outputs, int runs)
+                    {
+                        var model = s_model ??= new global::{{m.FullName}}();
+                        model.Run({{string.Join(", ", args)}});
+                        long before = global::System.GC.GetAllocatedBytesForCurrentThread();
+                        for (int i = 0; i < runs; i++) model.Run({{string.Join(", ", args)}});
+                        return global::System.GC.GetAllocatedBytesForCurrentThread() - before;
+                    }
                 }
             }
             """;
@@ -191,6 +201,15 @@ public sealed class ModelAssembly : IDisposable
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
         }
         return outputs;
+    }
+
+    /// <summary>Bytes the generated class allocates over <paramref name="runs"/> calls of its Run (the driver calls it directly).</summary>
+    public long AllocatedBytes(PreparedModel m, IReadOnlyList<Array> inputs, int runs)
+    {
+        if (_assembly is null || !_compiled.Contains(m)) throw new InvalidOperationException($"{m.Id} was not compiled.");
+        var outputs = m.Outputs.Select(CodegenHarness.NewBuffer).ToArray();
+        var method = _assembly.GetType(m.FullName + "Driver", throwOnError: true)!.GetMethod("AllocatedBytes")!;
+        return (long)method.Invoke(null, [inputs.Cast<object>().ToArray(), outputs.Cast<object>().ToArray(), runs])!;
     }
 
     public void Dispose() => _context?.Unload();

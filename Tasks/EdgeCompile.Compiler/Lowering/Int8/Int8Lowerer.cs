@@ -15,6 +15,12 @@ public sealed class Int8Lowering
 {
     public required CompiledModel Compiled { get; init; }
     public required IReadOnlyList<Int8Probe> Probes { get; init; }
+    /// <summary>Float32 outputs of int8-weight layers (Int8Dynamic, Int8WeightOnly), compared with the float reference.</summary>
+    public IReadOnlyList<FloatProbe> FloatProbes { get; init; } = [];
+    /// <summary>Int8Dynamic / Int8WeightOnly: bytes of the float32 weights that were quantized, and of what replaced them
+    /// (int8 values, packed where the kernel needs it, plus float32 scales); 0 for static int8.</summary>
+    public long FloatWeightBytes { get; init; }
+    public long QuantizedWeightBytes { get; init; }
     /// <summary>Nodes left in float32 (no int8 kernel), with Quantize/Dequantize at their edges.</summary>
     public required IReadOnlyList<string> FloatNodes { get; init; }
 }

@@ -7,8 +7,8 @@ namespace EdgeCompile.Compiler.Lowering.Int8;
 /// Runs a lowered plan (<see cref="CompiledModel.Calls"/>) at build time with the real kernels, the way the generated
 /// class does: same arena layout, same weight blob, same arguments. Used for the build-time accuracy of int8 plans.
 /// Covers the int8 kernels, the Quantize/Dequantize edges, <c>Data.Copy</c>/<c>Data.CopyBlocks</c>/<c>Data.StridedCopy</c>
-/// (any element type) and the float kernels an int8 plan falls back to for element-wise, activation and pooling nodes
-/// (<c>Elementwise.Binary</c>/<c>Unary</c> on float32, <c>Pool.*</c>); a plan with other calls throws
+/// (any element type), the Int8Dynamic/Int8WeightOnly kernels, and the float kernels int8 plans fall back to (<c>Elementwise.Binary</c>/<c>Unary</c>
+/// on float32, <c>Pool.*</c>, <c>Gemm.Run</c>/<c>MatMul</c>, <c>Conv.Conv2D</c>, <c>Normalization.Softmax</c>/<c>LayerNorm</c>); a plan with other calls throws
 /// <see cref="NotSupportedException"/> (<see cref="CanRun"/> tells beforehand).
 /// </summary>
 public sealed class PlanInterpreter
@@ -30,8 +30,11 @@ public sealed class PlanInterpreter
     {
         "QLinear.Quantize", "QLinear.Dequantize", "QConv.Conv2D", "QConv.DepthwiseConv3x3", "QGemm.Run", "QElementwise.Add",
         "QPool.MaxPool2D", "QPool.AveragePool2D", "QPool.GlobalAveragePool", "Data.Copy", "Data.CopyBlocks", "Data.StridedCopy",
+        // Int8Dynamic and Int8WeightOnly
+        "QLinear.QuantizeRowsDynamic", "QGemm.RunDequantized", "QLinear.DequantizeChannels",
         // float32 fallbacks
         "Elementwise.Binary", "Elementwise.Unary", "Pool.MaxPool2D", "Pool.AveragePool2D", "Pool.GlobalAverage", "Pool.GlobalMax",
+        "Gemm.Run", "Gemm.MatMul", "Conv.Conv2D", "Normalization.Softmax", "Normalization.LayerNorm",
     };
 
 
@@ -62,6 +65,7 @@ public sealed class PlanInterpreter
             TEnum En<TEnum>(int i) where TEnum : struct, Enum =>
                 Enum.Parse<TEnum>(((CallArg.Enum)args[i]).TypeAndMember[(((CallArg.Enum)args[i]).TypeAndMember.LastIndexOf('.') + 1)..]);
             Span<float> Fl(int i) => MemoryMarshal.Cast<byte, float>(B(i));
+            ReadOnlySpan<float> OptF(int i) => args[i] is CallArg.Empty ? ReadOnlySpan<float>.Empty : Fl(i);
             int Size(int i) => bufs[i]!.Type == DataType.Bool ? 1 : bufs[i]!.Type.ElementSize();
             switch (call.Method)
             {
@@ -95,6 +99,31 @@ public sealed class PlanInterpreter
                 case "QPool.AveragePool2D":
                     QPool.AveragePool2D(B(0), I(1), B(2), I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16),
                         Bo(17), I(18), I(19), I(20), I(21), I(22));
+                    break;
+                case "QLinear.QuantizeRowsDynamic":
+                    QLinear.QuantizeRowsDynamic(Fl(0), B(1), Fl(2), MemoryMarshal.Cast<byte, int>(B(3)), I(4), I(5));
+                    break;
+                case "QGemm.RunDequantized":
+                    QGemm.RunDequantized(B(0), Ints(1), Fl(2), MemoryMarshal.Cast<byte, sbyte>(B(3)), Fl(4), OptF(5), Fl(6), I(7), I(8), I(9));
+                    break;
+                case "QLinear.DequantizeChannels":
+                    QLinear.DequantizeChannels(MemoryMarshal.Cast<byte, sbyte>(B(0)), Fl(1), Fl(2), I(3), I(4), I(5));
+                    break;
+                case "Gemm.Run":
+                    Gemm.Run(Fl(0), Fl(1), OptF(2), Fl(3), I(4), I(5), I(6), Bo(7), Bo(8), F(9), F(10), I(11), I(12), En<Activation>(13), F(14), F(15));
+                    break;
+                case "Gemm.MatMul":
+                    Gemm.MatMul(Fl(0), Fl(1), Fl(2), I(3), I(4), I(5), I(6), I(7), I(8));
+                    break;
+                case "Conv.Conv2D":
+                    Conv.Conv2D(Fl(0), Fl(1), OptF(2), Fl(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16), I(17), I(18), I(19),
+                        En<Activation>(20), F(21), F(22));
+                    break;
+                case "Normalization.Softmax":
+                    Normalization.Softmax(Fl(0), Fl(1), I(2), I(3), I(4), Bo(5));
+                    break;
+                case "Normalization.LayerNorm":
+                    Normalization.LayerNorm(Fl(0), Fl(1), OptF(2), Fl(3), I(4), I(5), F(6));
                     break;
                 case "Data.Copy":
                     B(0).CopyTo(B(1));
