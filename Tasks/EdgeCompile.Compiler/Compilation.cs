@@ -94,7 +94,9 @@ public static class Compilation
         }
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
-        var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null, model.ExternalDataFiles);
+        var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null,
+            // Relative to the model's folder (external data is confined to it), so the list is the same on every machine.
+            model.ExternalDataFiles.Select(f => Path.GetRelativePath(Path.GetDirectoryName(Path.GetFullPath(r.ModelPath))!, f).Replace('\\', '/')).ToList());
         foreach (var note in reportNotes) File.AppendAllText(paths.ReportMarkdown, "\n" + note + "\n");
         if (accuracy is not null) File.AppendAllText(paths.ReportMarkdown, "\n" + accuracy.Markdown());
         string onnx = QuantizedOnnxPath(r.OutDir, r.PlanName is { Length: > 0 } stem ? stem : className);

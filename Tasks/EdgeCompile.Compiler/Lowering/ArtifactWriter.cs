@@ -37,7 +37,8 @@ public static class ArtifactWriter
     /// unique temporary name and renamed into place. The plan records the SHA-256 of the weights (<c>meta weights-hash</c>).
     /// </summary>
     /// <remarks><c>dependencies</c>: files the compile read besides the model and the item's data files (its external
-    /// data), written ';'-separated to <c>&lt;planStem&gt;.inputs</c>, which the build adds to the compile's Inputs.</remarks>
+    /// data, relative to the model's folder), written ';'-separated to <c>&lt;planStem&gt;.inputs</c>, which the build adds
+    /// to the compile's Inputs.</remarks>
     public static Paths Write(CompiledModel m, string outDir, string sourceDisplay, string modelHash, string? planStem = null, IReadOnlyList<string>? dependencies = null)
     {
         planStem ??= m.ClassName;

@@ -17,6 +17,10 @@ namespace EdgeCompile.Benchmarks.Compiled
     public sealed partial class TransformerEncoder : IFloatModel;
     public sealed partial class DigitsCnnPruned : IFloatModel;
     public sealed partial class DigitsCnnInt8 : IFloatModel;
+    public sealed partial class TinyMlpInt8 : IFloatModel;
+    public sealed partial class MobilenetV2Int8 : IFloatModel;
+    public sealed partial class Resnet18Int8 : IFloatModel;
+    public sealed partial class TransformerEncoderInt8 : IFloatModel;
     public sealed partial class DigitsCnnPrunedInt8 : IFloatModel;
     public sealed partial class MobilenetV2Pruned : IFloatModel;
     public sealed partial class Resnet18Pruned : IFloatModel;
@@ -24,11 +28,17 @@ namespace EdgeCompile.Benchmarks.Compiled
 
 namespace EdgeCompile.Benchmarks.Suite
 {
-    /// <summary>One benchmark model: its ONNX file (for ONNX Runtime) and its compiled class (for EdgeCompile).</summary>
+    /// <summary>One benchmark model: its ONNX file (for ONNX Runtime) and its compiled class (for EdgeCompile), and the
+    /// int8 variant: its class, its quantization mode and the QDQ export ONNX Runtime runs.</summary>
     public sealed record BenchModel(string Name, string Description, string OnnxPath, Func<IFloatModel> Create,
-        int InputLength, int OutputLength, long Parameters, long WeightBytes, long ArenaBytes, string PlanStem)
+        int InputLength, int OutputLength, long Parameters, long WeightBytes, long ArenaBytes, string PlanStem,
+        Func<IFloatModel> CreateInt8, string Int8Class, string Int8Mode, long Int8WeightBytes)
     {
         public override string ToString() => Name;
+
+        /// <summary>The int8 variant's QDQ export (written by the build next to its plan).</summary>
+        public string Int8Onnx => Directory.GetFiles(Catalog.Metadata("EdgeCompileOutputDir"), "*.quantized.onnx", SearchOption.AllDirectories)
+            .Single(f => File.Exists(Path.Combine(Path.GetDirectoryName(f)!, Int8Class + ".report.json")));
     }
 
     public static class Catalog
@@ -42,15 +52,20 @@ namespace EdgeCompile.Benchmarks.Suite
         public static readonly BenchModel[] All =
         [
             new("digits", "digits CNN 1x1x8x8 (Samples/DigitRecognizer)", Metadata("DigitsModel"), () => new DigitsCnn(),
-                DigitsCnn.ImageLength, DigitsCnn.LogitsLength, DigitsCnn.Parameters, DigitsCnn.WeightBytes, DigitsCnn.ArenaBytes, "digits"),
+                DigitsCnn.ImageLength, DigitsCnn.LogitsLength, DigitsCnn.Parameters, DigitsCnn.WeightBytes, DigitsCnn.ArenaBytes, "digits",
+                () => new DigitsCnnInt8(), nameof(DigitsCnnInt8), "Int8", DigitsCnnInt8.WeightBytes),
             new("tiny_mlp", "tiny MLP 1x64 → 128 → 128 → 10", Generated("tiny_mlp.onnx"), () => new TinyMlp(),
-                TinyMlp.XLength, TinyMlp.LogitsLength, TinyMlp.Parameters, TinyMlp.WeightBytes, TinyMlp.ArenaBytes, "tiny_mlp"),
+                TinyMlp.XLength, TinyMlp.LogitsLength, TinyMlp.Parameters, TinyMlp.WeightBytes, TinyMlp.ArenaBytes, "tiny_mlp",
+                () => new TinyMlpInt8(), nameof(TinyMlpInt8), "Int8", TinyMlpInt8.WeightBytes),
             new("mobilenet_v2", "MobileNetV2 1x3x224x224", Generated("mobilenet_v2.onnx"), () => new MobilenetV2(),
-                MobilenetV2.InputLength, MobilenetV2.LogitsLength, MobilenetV2.Parameters, MobilenetV2.WeightBytes, MobilenetV2.ArenaBytes, "mobilenet_v2"),
+                MobilenetV2.InputLength, MobilenetV2.LogitsLength, MobilenetV2.Parameters, MobilenetV2.WeightBytes, MobilenetV2.ArenaBytes, "mobilenet_v2",
+                () => new MobilenetV2Int8(), nameof(MobilenetV2Int8), "Int8", MobilenetV2Int8.WeightBytes),
             new("resnet18", "ResNet-18 1x3x224x224", Generated("resnet18.onnx"), () => new Resnet18(),
-                Resnet18.InputLength, Resnet18.LogitsLength, Resnet18.Parameters, Resnet18.WeightBytes, Resnet18.ArenaBytes, "resnet18"),
+                Resnet18.InputLength, Resnet18.LogitsLength, Resnet18.Parameters, Resnet18.WeightBytes, Resnet18.ArenaBytes, "resnet18",
+                () => new Resnet18Int8(), nameof(Resnet18Int8), "Int8", Resnet18Int8.WeightBytes),
             new("transformer_encoder", "transformer encoder 1x128x256, 2 layers", Generated("transformer_encoder.onnx"), () => new TransformerEncoder(),
-                TransformerEncoder.HiddenLength, TransformerEncoder.OutputLength, TransformerEncoder.Parameters, TransformerEncoder.WeightBytes, TransformerEncoder.ArenaBytes, "transformer_encoder"),
+                TransformerEncoder.HiddenLength, TransformerEncoder.OutputLength, TransformerEncoder.Parameters, TransformerEncoder.WeightBytes, TransformerEncoder.ArenaBytes, "transformer_encoder",
+                () => new TransformerEncoderInt8(), nameof(TransformerEncoderInt8), "Int8Dynamic", TransformerEncoderInt8.WeightBytes),
         ];
 
         public static BenchModel Get(string name) =>

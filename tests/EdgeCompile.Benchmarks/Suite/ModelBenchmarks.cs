@@ -18,9 +18,9 @@ public class ModelBenchmarks
     [ParamsSource(nameof(Models))]
     public string Model { get; set; } = "";
 
-    private IFloatModel _edge = null!;
+    private IFloatModel _edge = null!, _edgeInt8 = null!;
     private float[] _input = [], _output = [];
-    private OrtRunner _ort = null!;
+    private OrtRunner _ort = null!, _ortQdq = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -29,11 +29,17 @@ public class ModelBenchmarks
         _input = Catalog.Input(m.InputLength);
         _output = new float[m.OutputLength];
         _edge = m.Create();
+        _edgeInt8 = m.CreateInt8();
         _ort = new OrtRunner(m.OnnxPath, _input, m.OutputLength);
+        _ortQdq = new OrtRunner(m.Int8Onnx, _input, m.OutputLength);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _ort.Dispose();
+    public void Cleanup()
+    {
+        _ort.Dispose();
+        _ortQdq.Dispose();
+    }
 
     [Benchmark(Description = "EdgeCompile float")]
     public void EdgeCompileFloat() => _edge.Run(_input, _output);
@@ -41,9 +47,12 @@ public class ModelBenchmarks
     [Benchmark(Baseline = true, Description = "ORT float")]
     public void OrtFloat() => _ort.Run();
 
-    // INT8: "EdgeCompile int8" and "ORT int8" (QDQ / QOperator models from the quantization work) go here, with
-    // the same setup shape: a second EdgeModel item per model with Quantization="Int8" and an ORT session over the
-    // quantized ONNX file. The report (SuiteReport) keys its columns by these descriptions.
+    [Benchmark(Description = "EdgeCompile int8")]
+    public void EdgeCompileInt8() => _edgeInt8.Run(_input, _output);
+
+    /// <summary>ONNX Runtime on the QDQ model our build exports for the same int8 variant (ExportQuantizedOnnx).</summary>
+    [Benchmark(Description = "ORT on our QDQ export")]
+    public void OrtQdq() => _ortQdq.Run();
 }
 
 /// <summary>

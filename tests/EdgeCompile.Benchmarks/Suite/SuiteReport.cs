@@ -23,6 +23,7 @@ public static class SuiteReport
     public const string PeakCommand = "measure-peak";
     private const string PeakPrefix = "peak-bytes: ", AllocPrefix = "thread-allocated-per-call: ";
     private const string EdgeMethod = nameof(ModelBenchmarks.EdgeCompileFloat), OrtMethod = nameof(ModelBenchmarks.OrtFloat);
+    private const string Int8Method = nameof(ModelBenchmarks.EdgeCompileInt8), QdqMethod = nameof(ModelBenchmarks.OrtQdq);
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public static int Report(string[] args) => RunSuite(args, quick: false);
@@ -61,6 +62,17 @@ public static class SuiteReport
             double rel = maxDiff / Math.Max(maxAbs, 1e-6);
             Console.WriteLine(string.Create(Inv, $"check {m.Name}: max |EdgeCompile - ORT| = {maxDiff:G3} ({rel:G3} of max |output|)"));
             if (!(rel < 1e-3)) { Console.Error.WriteLine($"{m.Name}: EdgeCompile and ONNX Runtime disagree"); return 1; }
+
+            // The int8 variant against ONNX Runtime on its QDQ export: rounding differs (one output step for static int8;
+            // Int8Dynamic's run-time activation quantization is not in the export), so this only catches a broken variant.
+            var q = new float[m.OutputLength];
+            m.CreateInt8().Run(input, q);
+            using var qdq = new OrtRunner(m.Int8Onnx, input, m.OutputLength);
+            qdq.Run();
+            double qMax = qdq.Output.Max(MathF.Abs), qDiff = 0, fDiff = 0;
+            for (int i = 0; i < q.Length; i++) { qDiff = Math.Max(qDiff, Math.Abs(q[i] - qdq.Output[i])); fDiff = Math.Max(fDiff, Math.Abs(q[i] - ort.Output[i])); }
+            Console.WriteLine(string.Create(Inv, $"check {m.Name} {m.Int8Mode}: max |EdgeCompile int8 - ORT on the QDQ export| = {qDiff:G3} ({qDiff / Math.Max(qMax, 1e-6):G3} of max |output|); vs float {fDiff:G3} ({fDiff / Math.Max(maxAbs, 1e-6):G3})"));
+            if (!(qDiff / Math.Max(qMax, 1e-6) < 0.25)) { Console.Error.WriteLine($"{m.Name}: the int8 variant and ONNX Runtime on its QDQ export disagree"); return 1; }
         }
 
         // 2. BenchmarkDotNet, in process: the default toolchain would generate, restore and build a separate project
@@ -91,7 +103,8 @@ public static class SuiteReport
             var ort = Find(summaries[0], m.Name, OrtMethod);
             var (edgePeak, edgeThread) = MeasurePeak(m.Name, "edgecompile", quick ? 1 : 20);
             var (ortPeak, _) = MeasurePeak(m.Name, "ort", quick ? 1 : 20);
-            rows.Add(new Row(m, Median(edge), Median(ort), Allocated(edge), Allocated(ort), edgeThread, edgePeak, ortPeak));
+            rows.Add(new Row(m, Median(edge), Median(ort), Allocated(edge), Allocated(ort), edgeThread, edgePeak, ortPeak,
+                Median(Find(summaries[0], m.Name, Int8Method)), Median(Find(summaries[0], m.Name, QdqMethod)), Allocated(Find(summaries[0], m.Name, Int8Method))));
         }
         var kernels = summaries[1].Reports.Select(r => (r.BenchmarkCase.Descriptor.WorkloadMethodDisplayInfo.Trim('\''), Median(r),
             r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(KernelBenchmarks.Gemm512) ? KernelBenchmarks.GemmFlops : KernelBenchmarks.ConvFlops)).ToArray();
@@ -105,7 +118,7 @@ public static class SuiteReport
         Console.WriteLine($"load average before: {loadBefore}; after: {loadAfter}");
         if (quick)
         {
-            Console.WriteLine($"quick: {rows.Count} models x 2 engines and {kernels.Length} kernels ran (smoke only; timings of a quick run mean nothing)");
+            Console.WriteLine($"quick: {rows.Count} models x 4 variants (EdgeCompile float/int8, ORT float/QDQ) and {kernels.Length} kernels ran (smoke only; timings of a quick run mean nothing)");
             return 0;
         }
         if (write)
@@ -120,7 +133,8 @@ public static class SuiteReport
         return 0;
     }
 
-    private sealed record Row(BenchModel Model, double EdgeNs, double OrtNs, long? EdgeAlloc, long? OrtAlloc, long? EdgeThreadAlloc, long EdgePeak, long OrtPeak);
+    private sealed record Row(BenchModel Model, double EdgeNs, double OrtNs, long? EdgeAlloc, long? OrtAlloc, long? EdgeThreadAlloc, long EdgePeak, long OrtPeak,
+        double Int8Ns, double QdqNs, long? Int8Alloc);
 
     private static BenchmarkReport Find(Summary s, string model, string engine) =>
         s.Reports.Single(r => (string)r.BenchmarkCase.Parameters["Model"] == model && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == engine);
@@ -135,7 +149,11 @@ public static class SuiteReport
         sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
             sb.AppendLine(string.Create(Inv, $"| {r.Model.Description} | {Count(r.Model.Parameters)} | {Time(r.EdgeNs)} | {Time(r.OrtNs)} | **{r.EdgeNs / r.OrtNs:F2}x** | {Bytes(r.EdgeAlloc)} / {Bytes(r.OrtAlloc)} ({Bytes(r.EdgeThreadAlloc)}) | {Size(r.Model.WeightBytes)} | {Size(r.Model.ArenaBytes)} | {Size(r.EdgePeak)} / {Size(r.OrtPeak)} |"));
-        // INT8: "EdgeCompile int8" and "ORT int8" columns (and their ratios to ORT float) join here with the quantization work.
+        sb.AppendLine();
+        sb.AppendLine("| Model | Int8 mode | EdgeCompile int8 (median) | ORT on our QDQ export (median) | int8 / ORT QDQ | int8 / ORT float | int8 / EdgeCompile float | Allocated per call | Weight bytes: int8 / float |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in rows)
+            sb.AppendLine(string.Create(Inv, $"| {r.Model.Description} | {r.Model.Int8Mode} | {Time(r.Int8Ns)} | {Time(r.QdqNs)} | **{r.Int8Ns / r.QdqNs:F2}x** | {r.Int8Ns / r.OrtNs:F2}x | {r.Int8Ns / r.EdgeNs:F2}x | {Bytes(r.Int8Alloc)} | {Size(r.Model.Int8WeightBytes)} / {Size(r.Model.WeightBytes)} ({(double)r.Model.Int8WeightBytes / r.Model.WeightBytes:F3}x) |"));
         return sb.ToString();
     }
 
