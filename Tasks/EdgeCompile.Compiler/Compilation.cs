@@ -114,6 +114,23 @@ public static class Compilation
         return new Result(compiled, paths, hash, accuracy);
     }
 
+    /// <summary>The data the build measures accuracy on: ValidationData (with ValidationLabels when given), else the
+    /// calibration set (against the float model's predictions), else none. Files read are added to <paramref name="dataFiles"/>.</summary>
+    private static (Quantization.CalibrationData? Data, long[]? Labels, string Name) EvaluationSet(CompileRequest r, IR.Model model, Quantization.CalibrationData? calibration, List<string> dataFiles)
+    {
+        if (r.ValidationData is not { Length: > 0 } vd)
+            return (calibration, null, calibration is null ? "" : Path.GetFileName(r.CalibrationData));
+        var data = Quantization.CalibrationData.Load(vd, model);
+        if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
+        long[]? labels = null;
+        if (r.ValidationLabels is { Length: > 0 } vl)
+        {
+            labels = NpyFile.Load(vl).ToInt64s();
+            if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
+        }
+        return (data, labels, Path.GetFileName(vd));
+    }
+
     private static double? ParseMaxDrop(string text) =>
         text is not { Length: > 0 } md ? null
         : double.TryParse(md, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && double.IsFinite(d) ? d
@@ -136,20 +153,7 @@ public static class Compilation
         var report = Pruner.Prune(model, options with { MaxDegreeOfParallelism = -1 }, calibration, r.Log);
         foreach (var w in report.Warnings) r.Log?.Invoke($"{display}: {w}");
 
-        var evalData = calibration;
-        long[]? labels = null;
-        string setName = calibration is null ? "" : Path.GetFileName(r.CalibrationData);
-        if (r.ValidationData is { Length: > 0 } vd)
-        {
-            evalData = Quantization.CalibrationData.Load(vd, unpruned);
-            if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
-            setName = Path.GetFileName(vd);
-            if (r.ValidationLabels is { Length: > 0 } vl)
-            {
-                labels = NpyFile.Load(vl).ToInt64s();
-                if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
-            }
-        }
+        var (evalData, labels, setName) = EvaluationSet(r, unpruned, calibration, dataFiles);
         if (evalData is null)
         {
             if (maxDrop is not null)
@@ -220,20 +224,7 @@ public static class Compilation
             reportNotes.Add(line);
         }
 
-        var evalData = calibration;
-        long[]? labels = null;
-        string? setName = calibPath is null ? null : Path.GetFileName(calibPath);
-        if (r.ValidationData is { Length: > 0 } vd)
-        {
-            evalData = Quantization.CalibrationData.Load(vd, model);
-            if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
-            setName = Path.GetFileName(vd);
-            if (r.ValidationLabels is { Length: > 0 } vl)
-            {
-                labels = NpyFile.Load(vl).ToInt64s();
-                if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
-            }
-        }
+        var (evalData, labels, setName) = EvaluationSet(r, model, calibration, dataFiles);
         if (evalData is null)
         {
             if (maxDrop is not null)
