@@ -21,10 +21,8 @@ public class DigitsInt8Tests(ITestOutputHelper output)
         var inv = CultureInfo.InvariantCulture;
         string dir = TestPaths.DigitsModelDir;
         string modelPath = Path.Combine(dir, "digits.onnx");
-        var x = NpyFile.Load(Path.Combine(dir, "digits_test_x.npy"));
-        var labels = NpyFile.Load(Path.Combine(dir, "digits_test_y.npy")).ToInt64s();
-        var images = x.As<float>();
-        int count = x.Shape[0], length = images.Length / count;
+        var test = new DigitsTestSet();
+        var (images, labels, count, length) = (test.Images, test.Labels, test.Count, test.Length);
 
         var floatModel = CodegenHarness.Prepare("digits-f32", modelPath, null, "Codegen.Int8", "DigitClassifierF32");
 
@@ -53,8 +51,8 @@ public class DigitsInt8Tests(ITestOutputHelper output)
             for (int k = 0; k < q.Length; k++)
                 Assert.True(BitConverter.SingleToInt32Bits(q[k]) == BitConverter.SingleToInt32Bits(expected[k]),
                     string.Create(inv, $"image {i}, logit {k}: generated {q[k]:R}, plan interpreter {expected[k]:R}"));
-            if (ArgMax(f) == labels[i]) floatCorrect++;
-            if (ArgMax(q) == labels[i]) int8Correct++;
+            if (DigitsTestSet.ArgMax(f) == labels[i]) floatCorrect++;
+            if (DigitsTestSet.ArgMax(q) == labels[i]) int8Correct++;
         }
         double floatTop1 = 100.0 * floatCorrect / count, int8Top1 = 100.0 * int8Correct / count;
         double ratio = (double)compiled.Weights.Length / floatModel.Weights.Length;
@@ -64,12 +62,5 @@ public class DigitsInt8Tests(ITestOutputHelper output)
         // int8 weights + int32 biases are 0.257x; the n8k4 layout adds per-block weight sums (32 B per 8 channels) and pads
         // k to 4 and n to 8 (Gemm 64->10 packs 16 channels): 18344 B = 0.2728x for this small model.
         Assert.True(ratio <= 0.275, $"int8 weights are {ratio:F4}x the float weights");
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int k = 1; k < v.Length; k++) if (v[k] > v[best]) best = k;
-        return best;
     }
 }

@@ -22,10 +22,8 @@ public class DigitsPrunedTests(ITestOutputHelper output)
         var inv = CultureInfo.InvariantCulture;
         string dir = TestPaths.DigitsModelDir;
         string modelPath = Path.Combine(dir, "digits.onnx");
-        var x = NpyFile.Load(Path.Combine(dir, "digits_test_x.npy"));
-        var labels = NpyFile.Load(Path.Combine(dir, "digits_test_y.npy")).ToInt64s();
-        var images = x.As<float>();
-        int count = x.Shape[0], length = images.Length / count;
+        var test = new DigitsTestSet();
+        var (images, labels, count, length) = (test.Images, test.Labels, test.Count, test.Length);
 
         var dense = CodegenHarness.Prepare("digits-dense", modelPath, null, "Codegen.Pruned", "DigitsDense");
         using var model = CodegenHarness.Load(modelPath, null);
@@ -50,20 +48,13 @@ public class DigitsPrunedTests(ITestOutputHelper output)
             float[] p = (float[])assembly.Run(pruned, [image])[0];
             var expected = reference.Run(new Dictionary<string, Tensor> { [inputName] = Tensor.FromArray(image, 1, 1, 8, 8) })[outputName];
             Assert.Null(Tolerance.Compare(expected, DataType.Float, expected.Shape, p));
-            if (ArgMax(d) == labels[i]) denseCorrect++;
-            if (ArgMax(p) == labels[i]) prunedCorrect++;
+            if (DigitsTestSet.ArgMax(d) == labels[i]) denseCorrect++;
+            if (DigitsTestSet.ArgMax(p) == labels[i]) prunedCorrect++;
         }
         double denseTop1 = 100.0 * denseCorrect / count, prunedTop1 = 100.0 * prunedCorrect / count;
         output.WriteLine(string.Create(inv, $"top-1: dense {denseTop1:F2}%, pruned {prunedTop1:F2}%; weight bytes {dense.Weights.Length} -> {compiled.Weights.Length} ({pruned.Weights.Length} stored)"));
         output.WriteLine(report.Markdown());
         Assert.True(denseTop1 - prunedTop1 <= 1.0, $"pruned top-1 {prunedTop1:F2}% vs dense {denseTop1:F2}%");
         Assert.True(pruned.Weights.Length < dense.Weights.Length / 2);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int k = 1; k < v.Length; k++) if (v[k] > v[best]) best = k;
-        return best;
     }
 }
