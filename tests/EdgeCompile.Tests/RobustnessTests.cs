@@ -205,7 +205,7 @@ public sealed class RobustnessTests : IDisposable
                 var r = Edgec.Run(["compile", "--model", model, "--out-dir", outDir, "--namespace", "Demo.Models", "--source-display", "models/" + Path.GetFileName(model)], env, config);
                 Assert.True(r.ExitCode == 0, $"{name}: {r.All}");
                 var files = Edgec.Artifacts(outDir);
-                Assert.Equal(4, files.Count); // plan, weights, two reports
+                Assert.Equal(5, files.Count); // plan, weights, two reports, the list of other files read (.inputs)
                 if (first is null) { first = files; continue; }
                 Assert.Equal(first.Keys, files.Keys);
                 foreach (var (file, bytes) in first)
