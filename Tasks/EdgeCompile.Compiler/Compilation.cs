@@ -226,7 +226,8 @@ public static class Compilation
             double seconds = MixedPrecisionOptions.ParseSeconds(r.MaxSearchSeconds);
             var mpo = new MixedPrecisionOptions
             {
-                MaxAccuracyDrop = maxDrop ?? MixedPrecisionOptions.DefaultMaxAccuracyDrop,
+                // With pruning, the budget covers both (as the EDGE4007 gate below): the search gets what pruning left of it.
+                MaxAccuracyDrop = Math.Max(0, (maxDrop ?? MixedPrecisionOptions.DefaultMaxAccuracyDrop) - pruningDrop),
                 MaxSearchSeconds = seconds,
                 Overrides = overrides,
                 MaxDegreeOfParallelism = r.MaxDegreeOfParallelism,

@@ -253,6 +253,20 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Int8_with_a_Float_override_keeps_that_layer_float32()
+    {
+        string dir = TempDir();
+        try
+        {
+            var r = Compilation.Compile(DigitsRequest(dir, maxDrop: "", layers: "/features/features.3/Conv:Float") with { Quantization = "Int8" });
+            Assert.Equal("float32", r.Model.Layers.Single(l => l.Node == "/features/features.3/Conv").Precision);
+            Assert.Equal(["int8"], r.Model.Layers.Where(l => l.OpType == "Gemm").Select(l => l.Precision).Distinct());
+            Assert.False(File.Exists(Path.Combine(dir, "Digits.autoplan.cache")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Auto_without_calibration_data_is_a_coded_error()
     {
         string dir = TempDir();

@@ -262,13 +262,15 @@ public sealed class MixedPrecisionSearch
         var result = new (int, float[])[n];
         string outName = _model.Graph.Outputs[0].Name;
         bool outOfTime = false;
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _o.MaxDegreeOfParallelism }, () => new ReferenceExecutor(_model), (s, state, exec) =>
+        // One executor shared by the workers, as the Calibrator does: its constructor validates (and may re-sort) the graph,
+        // which must not run concurrently; Run itself only reads the model.
+        var exec = new ReferenceExecutor(_model);
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _o.MaxDegreeOfParallelism }, (s, state) =>
         {
-            if (OverBudget) { Volatile.Write(ref outOfTime, true); state.Stop(); return exec; }
+            if (OverBudget) { Volatile.Write(ref outOfTime, true); state.Stop(); return; }
             var f = exec.Run(_data.Sample(s))[outName].As<float>().ToArray();
             result[s] = (ArgMax(f), f);
-            return exec;
-        }, _ => { });
+        });
         if (outOfTime) return null;
         return _float = result;
     }
