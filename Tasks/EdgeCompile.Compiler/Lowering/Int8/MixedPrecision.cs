@@ -118,13 +118,16 @@ public sealed record MixedPrecisionPlan(
         sb.AppendLine("| Layer | Op | MACs | Precision | Top-1 with only this layer float | Output SQNR (dB) | Why |");
         sb.AppendLine("|---|---|---:|---|---:|---:|---|");
         var floats = FloatLayers.ToHashSet(StringComparer.Ordinal);
-        foreach (var c in Candidates)
+        foreach (var c in Rows())
         {
             var s = Sensitivity.FirstOrDefault(x => x.Node == c);
             sb.AppendLine(string.Create(inv, $"| {c} | {s?.OpType} | {s?.Macs} | {(floats.Contains(c) ? "float32" : "int8")} | {(s is null || double.IsNaN(s.Top1) ? "" : s.Top1.ToString("F2", inv) + "%")} | {(s is null || double.IsNaN(s.OutputSqnrDb) ? "" : s.OutputSqnrDb.ToString("F1", inv))} | {Reasons.GetValueOrDefault(c, "")} |"));
         }
         return sb.ToString();
     }
+
+    /// <summary>The searched layers in graph order, then the LayerPrecision overrides.</summary>
+    private IEnumerable<string> Rows() => Candidates.Concat(Reasons.Keys.Where(k => !Candidates.Contains(k)).OrderBy(k => k, StringComparer.Ordinal));
 
     /// <summary>JSON has no NaN/Infinity: not measured (time budget) or exact (no error) become null.</summary>
     private static double? J(double d) => double.IsFinite(d) ? d : null;
@@ -137,7 +140,7 @@ public sealed record MixedPrecisionPlan(
         ["accuracyBudgetMet"] = AccuracyBudgetMet, ["timeBudgetMet"] = TimeBudgetMet, ["fellBackToFloat"] = FellBackToFloat,
         ["evaluations"] = Evaluations, ["cacheHits"] = CacheHits, ["seconds"] = Seconds,
         ["predictedCost"] = PredictedCost, ["allFloatCost"] = AllFloatCost, ["allInt8Cost"] = AllInt8Cost, ["weightBytes"] = WeightBytes,
-        ["layers"] = Candidates.Select(c =>
+        ["layers"] = Rows().Select(c =>
         {
             var s = Sensitivity.FirstOrDefault(x => x.Node == c);
             return new Dictionary<string, object?>
