@@ -298,15 +298,16 @@ public sealed class MixedPrecisionSearch
         var allInt8Lowering = Lower(forcedFloat);
         var layers = allInt8Lowering.Compiled.Layers;
         var int8Layers = layers.Where(l => l.Precision == "int8" && l.Kernel != "(alias: no code)").ToList();
-        var nodeOf = _model.Graph.Nodes.ToDictionary(n => n.DisplayName, StringComparer.Ordinal);
+        // ONNX node names need not be unique: the first node of a display name (the layer table's key) wins.
+        var nodeOf = _model.Graph.Nodes.GroupBy(n => n.DisplayName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         bool Named(string layer, IReadOnlySet<string> names) =>
             names.Contains(layer) || (nodeOf.TryGetValue(layer, out var node) && (names.Contains(node.Name) || node.Outputs.Any(names.Contains)));
         foreach (var name in forcedInt8)
             if (!int8Layers.Any(l => l.Node == name || (nodeOf.TryGetValue(l.Node, out var node) && node.Outputs.Contains(name))))
                 throw new EdgeException(EdgeCodes.LayerPrecisionNotPossible, $"LayerPrecision asks for '{name}' in Int8, but the int8 lowering keeps it float32 (no int8 kernel for it, or a Float override covers it).");
         var candidates = int8Layers.Where(l => !Named(l.Node, forcedInt8)).Select(l => l.Node).ToList();
-        var macs = layers.ToDictionary(l => l.Node, l => l.Macs, StringComparer.Ordinal);
-        var ops = layers.ToDictionary(l => l.Node, l => l.OpType, StringComparer.Ordinal);
+        var macs = layers.GroupBy(l => l.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(l => l.Macs), StringComparer.Ordinal);
+        var ops = layers.GroupBy(l => l.Node, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().OpType, StringComparer.Ordinal);
         var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
         HashSet<string> With(IEnumerable<string> extra) { var s = new HashSet<string>(forcedFloat, StringComparer.Ordinal); s.UnionWith(extra); return s; }
 
@@ -332,7 +333,7 @@ public sealed class MixedPrecisionSearch
         PlanEvaluation? Try(HashSet<string> floats)
         {
             var e = Evaluate(floats);
-            if (e is not null && reference is not null && Meets(e, floatCorrect)) meeting.Add((floats, e));
+            if (e is not null && reference is not null && Meets(e, floatCorrect) && !meeting.Any(m => m.Floats.SetEquals(floats))) meeting.Add((floats, e));
             return e;
         }
 
