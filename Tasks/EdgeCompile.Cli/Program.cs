@@ -9,6 +9,7 @@ using EdgeCompile.Compiler.Onnx;
 //               [--max-file-bytes N] [--max-nodes N] [--max-tensor-elements N] [--max-depth N]   (resource limits, docs/security.md)
 //               [--quantization Int8 --calibration-data x.npy [--calibration-method Percentile] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]
 //               [--quantization Int8Dynamic|Int8WeightOnly [--validation-data x.npy [--validation-labels y.npy]] [--max-accuracy-drop P]] [--export-quantized-onnx true]
+//               [--quantization Auto --calibration-data x.npy [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision "name:Float;name:Int8"]]
 //               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation] [--pruning-recovery None]]
 //
 // Diagnostics are printed in MSBuild's canonical format ("file: error EDGE1234: message"), which MSBuild's
@@ -75,6 +76,8 @@ namespace EdgeCompile.Cli
                     PruningSteps = opts.GetValueOrDefault("pruning-steps", ""),
                     PruningCriterion = opts.GetValueOrDefault("pruning-criterion", ""),
                     PruningRecovery = opts.GetValueOrDefault("pruning-recovery", ""),
+                    LayerPrecision = opts.GetValueOrDefault("layer-precision", ""),
+                    MaxSearchSeconds = opts.GetValueOrDefault("max-search-seconds", ""),
                     Log = stdout.WriteLine,
                 });
                 var compiled = result.Model;
@@ -121,6 +124,7 @@ namespace EdgeCompile.Cli
             "usage: edgec compile --model <file.onnx> --out-dir <dir> [--class-name Name] [--namespace Ns] [--input-shapes \"in:1x3x224x224;...\"] [--source-display path] [--plan-name stem] [--resource-name name]\n" +
             "                     [--max-file-bytes N] [--max-nodes N] [--max-tensor-elements N] [--max-depth N]\n" +
             "                     [--quantization Int8 --calibration-data x.npy [--calibration-method M] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]\n" +
+            "                     [--quantization Auto --calibration-data x.npy [--validation-data ..] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision \"name:Float;name:Int8\"]]\n" +
             "                     [--pruning \"Channels:0.3;Magnitude:0.5\" [--pruning-layers \"name:rate;...\"] [--pruning-exclude \"name;...\"] [--pruning-steps N] [--pruning-criterion L1|L2|Activation] [--pruning-recovery LeastSquares|None]]\n" +
             "       edgec --version");
     }

@@ -43,6 +43,12 @@ public sealed record CompileRequest
     public string PruningCriterion { get; init; } = "";
     /// <summary>LeastSquares (default: re-fit the layers after removed channels on the calibration data) or None.</summary>
     public string PruningRecovery { get; init; } = "";
+    /// <summary>Per-layer overrides <c>name:Int8|Float</c> joined by ';' (Quantization Auto, and Float overrides for Int8).</summary>
+    public string LayerPrecision { get; init; } = "";
+    /// <summary>Quantization Auto: hard time budget of the search in seconds; empty means 60.</summary>
+    public string MaxSearchSeconds { get; init; } = "";
+    /// <summary>Quantization Auto: threads for the evaluations (-1 = all cores); the plan does not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
     /// <summary>Also write the quantized model as a QDQ ONNX file, <see cref="Compilation.QuantizedOnnxPath"/> (Int8 modes only).</summary>
     public bool ExportQuantizedOnnx { get; init; }
     /// <summary>Progress and warning lines (edgec prints them).</summary>
@@ -81,6 +87,12 @@ public static class Compilation
         var dataFiles = new List<string>();
         IR.Model? qdq = null;
         var reportNotes = new List<string>();
+        if (mode is not (QuantizationMode.Auto or QuantizationMode.Int8) && r.LayerPrecision.Length > 0)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"LayerPrecision needs Quantization Auto (or Int8, for Float overrides); Quantization is {mode}.");
+        if (mode != QuantizationMode.Auto && r.MaxSearchSeconds.Length > 0)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxSearchSeconds needs Quantization Auto; Quantization is {mode}.");
+        if (mode == QuantizationMode.Auto && r.ExportQuantizedOnnx)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "ExportQuantizedOnnx is not supported with Quantization Auto yet (the QDQ export describes an all-int8 plan).");
         if (mode == QuantizationMode.None && r.ExportQuantizedOnnx)
             throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "ExportQuantizedOnnx needs Quantization Int8, Int8Dynamic or Int8WeightOnly (Quantization is None: there is no quantized model to export).");
         PruningReport? pruned = pruning is { Enabled: true } ? Prune(model, pruning, r, dataFiles, display, mode == QuantizationMode.None ? maxDrop : null) : null;
@@ -180,12 +192,12 @@ public static class Compilation
     private static (CompiledModel, AccuracyReport?, IR.Model) CompileInt8(IR.Model model, CompileRequest r, QuantizationMode mode, string className, string ns, List<string> dataFiles, string display, List<string> reportNotes, double pruningDrop = 0)
     {
         var inv = CultureInfo.InvariantCulture;
-        bool isStatic = mode == QuantizationMode.Int8;
+        bool isStatic = mode is QuantizationMode.Int8 or QuantizationMode.Auto;
         if (isStatic && r.CalibrationData is not { Length: > 0 })
-            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "Quantization Int8 (static) needs CalibrationData (a .npy or .npz of representative inputs).");
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"Quantization {mode} (static int8) needs CalibrationData (a .npy or .npz of representative inputs).");
         var options = new QuantizationOptions
         {
-            Mode = mode,
+            Mode = mode == QuantizationMode.Auto ? QuantizationMode.Int8 : mode,
             Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
         };
         if (!isStatic && r.CalibrationMethod is { Length: > 0 })
@@ -209,14 +221,39 @@ public static class Compilation
             var gemmWeights = QdqExporter.FindWeights(model).Where(w => w.Node.OpType != "Conv").Select(w => w.Weight).ToHashSet(StringComparer.Ordinal);
             qdq = QdqExporter.Export(model, result.Activations, result.Weights.Where(kv => gemmWeights.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
         }
-        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
+        var overrides = isStatic ? MixedPrecisionOptions.ParseOverrides(r.LayerPrecision, model) : [];
+        HashSet<string>? keepFloat = overrides.Where(kv => kv.Value == LayerPrecisionKind.Float).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        if (mode == QuantizationMode.Int8 && overrides.Any(kv => kv.Value == LayerPrecisionKind.Int8))
+            r.Log?.Invoke($"{display}: warning {EdgeCodes.InvalidQuantizationOption}: LayerPrecision Int8 entries have no effect under Quantization Int8 (every layer with an int8 kernel is int8).");
+        MixedPrecisionPlan? autoPlan = null;
+        if (mode == QuantizationMode.Auto)
+        {
+            var (searchData, searchLabels, searchSet) = EvaluationSet(model, r, calibration!, calibPath!, dataFiles);
+            double seconds = MixedPrecisionOptions.ParseSeconds(r.MaxSearchSeconds);
+            var mpo = new MixedPrecisionOptions
+            {
+                // With pruning, the budget covers both (as the EDGE4007 gate below): the search gets what pruning left of it.
+                MaxAccuracyDrop = Math.Max(0, (maxDrop ?? MixedPrecisionOptions.DefaultMaxAccuracyDrop) - pruningDrop),
+                MaxSearchSeconds = seconds,
+                Overrides = overrides,
+                MaxDegreeOfParallelism = r.MaxDegreeOfParallelism,
+                CachePath = Path.Combine(r.OutDir, (r.PlanName is { Length: > 0 } pn ? pn : className) + ".autoplan.cache"),
+                CacheKey = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles,
+                    $"auto-eval\ncalibration-method={r.CalibrationMethod}\ninput-shapes={r.InputShapes}\npruning={r.Pruning}|{r.PruningLayers}|{r.PruningExclude}|{r.PruningSteps}|{r.PruningCriterion}|{r.PruningRecovery}\ncompiler={ArtifactWriter.CompilerVersion}\n",
+                    dataFiles),
+            };
+            autoPlan = new MixedPrecisionSearch(model, result, searchData, searchLabels, mpo, r.Log).Run(searchSet);
+            keepFloat = MixedPrecisionSearch.KeepFloat(autoPlan);
+        }
+        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
+        if (autoPlan is not null) lowering.Compiled.Sections.Add(new ReportSection("mixedPrecision", autoPlan.Markdown(), autoPlan.Json()));
         if (lowering.FloatNodes.Count > 0)
             r.Log?.Invoke(isStatic
-                ? $"edgec: {lowering.FloatNodes.Count} node(s) stay float32 (no int8 kernel): {string.Join(", ", lowering.FloatNodes)}"
+                ? $"edgec: {lowering.FloatNodes.Count} node(s) stay float32 (no int8 kernel{(keepFloat.Count > 0 ? ", or kept float" : "")}): {string.Join(", ", lowering.FloatNodes)}"
                 : $"edgec: {lowering.FloatNodes.Count} Conv/Gemm/MatMul node(s) keep float32 weights under {mode}: {string.Join(", ", lowering.FloatNodes)}");
         if (!isStatic && lowering.Compiled.Layers.All(l => l.Precision == "float32"))
             r.Log?.Invoke($"{display}: warning {EdgeCodes.NothingQuantized}: Quantization {mode} found no layer to quantize ({(mode == QuantizationMode.Int8Dynamic ? "MatMul with a 2-D constant weight, or Gemm with transA 0, alpha 1, beta 1" : "Conv, Gemm or MatMul with a float32 constant weight")}); the model stays float32.");
-        string modeName = isStatic ? "int8" : mode.ToString();
+        string modeName = mode == QuantizationMode.Auto ? "mixed int8/float32" : isStatic ? "int8" : mode.ToString();
         if (!isStatic)
         {
             string line = string.Create(inv, $"{mode}: the quantized layers' weights take {lowering.QuantizedWeightBytes} bytes (int8 + float32 scales) instead of {lowering.FloatWeightBytes} float32 bytes ({(lowering.FloatWeightBytes == 0 ? 1.0 : (double)lowering.QuantizedWeightBytes / lowering.FloatWeightBytes):F3}x); weight blob {lowering.Compiled.Weights.Length} bytes");
@@ -244,8 +281,23 @@ public static class Compilation
         // With pruning, the budget covers both: the pruned float model's drop against the unpruned one plus int8's against it.
         if (maxDrop is { } limit && accuracy.Drop + pruningDrop > limit)
             throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
-                string.Create(inv, $"{(isStatic ? "Int8" : mode.ToString())} top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
+                string.Create(inv, $"{(mode == QuantizationMode.Int8 ? "Int8" : mode.ToString())} top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
         return (lowering.Compiled, accuracy, qdq);
+    }
+
+    /// <summary>The set Quantization Auto searches on: ValidationData (and ValidationLabels), else the calibration set.</summary>
+    private static (CalibrationData Data, long[]? Labels, string Name) EvaluationSet(IR.Model model, CompileRequest r, CalibrationData calibration, string calibPath, List<string> dataFiles)
+    {
+        if (r.ValidationData is not { Length: > 0 } vd) return (calibration, null, Path.GetFileName(calibPath));
+        var data = Quantization.CalibrationData.Load(vd, model);
+        if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
+        long[]? labels = null;
+        if (r.ValidationLabels is { Length: > 0 } vl)
+        {
+            labels = NpyFile.Load(vl).ToInt64s();
+            if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
+        }
+        return (data, labels, Path.GetFileName(vd));
     }
 
     /// <summary>
@@ -269,6 +321,8 @@ public static class Compilation
         sb.Append("quantization=").Append(r.Quantization).Append('\n');
         sb.Append("calibration-method=").Append(r.CalibrationMethod).Append('\n');
         sb.Append("max-accuracy-drop=").Append(r.MaxAccuracyDrop).Append('\n');
+        if (r.LayerPrecision.Length > 0 || r.MaxSearchSeconds.Length > 0)
+            sb.Append("layer-precision=").Append(r.LayerPrecision).Append("\nmax-search-seconds=").Append(r.MaxSearchSeconds).Append('\n');
         if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0 || r.PruningRecovery.Length > 0)
             sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
                 .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('|').Append(r.PruningRecovery).Append('\n');

@@ -26,6 +26,24 @@ public class CliTests
     private static string Digits => Path.Combine(TestPaths.RepoRoot, "Samples", "DigitRecognizer", "model", "digits.onnx");
 
     [Fact]
+    public void QuantizationAutoTakesLayerPrecisionAndMaxSearchSeconds()
+    {
+        var dir = TempDir();
+        string calib = Path.Combine(Path.GetDirectoryName(Digits)!, "digits_calib_x.npy");
+        var (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib,
+            "--max-accuracy-drop", "0", "--max-search-seconds", "120", "--layer-precision", "/features/features.3/Conv:Float");
+        Assert.True(exit == 0, output);
+        Assert.Contains("Quantization Auto:", output);
+        Assert.Contains("/features/features.3/Conv", File.ReadAllText(Path.Combine(dir, "Digits.report.md")));
+        Assert.Contains("LayerPrecision override: float32", File.ReadAllText(Path.Combine(dir, "Digits.report.md")));
+
+        (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib,
+            "--layer-precision", "nosuchlayer:Float");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error EDGE4010", output);
+    }
+
+    [Fact]
     public void CompilesTheSampleAndPrintsTheReportPath()
     {
         var dir = TempDir();

@@ -95,6 +95,10 @@ public static class EdgeCodes
     public const string AccuracyDropExceeded = "EDGE4007";
     /// <summary>Warning: Int8Dynamic / Int8WeightOnly found no layer to quantize; the model stays float32.</summary>
     public const string NothingQuantized = "EDGE4008";
+    /// <summary>LayerPrecision names something that is no node or node output of the model.</summary>
+    public const string UnknownLayerPrecisionName = "EDGE4010";
+    /// <summary>LayerPrecision asks for Int8 on a layer the int8 lowering cannot run in int8.</summary>
+    public const string LayerPrecisionNotPossible = "EDGE4011";
 
     // 5000-5099: pruning.
     /// <summary>A Pruning, PruningLayers, PruningExclude, PruningSteps or PruningCriterion value is malformed or out of range.</summary>

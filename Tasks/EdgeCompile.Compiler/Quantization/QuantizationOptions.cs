@@ -13,6 +13,8 @@ public enum QuantizationMode
     Int8Dynamic,
     /// <summary>Int8 weights dequantized to float; activations stay float.</summary>
     Int8WeightOnly,
+    /// <summary>Mixed precision: static int8 per layer, float32 where needed to meet MaxAccuracyDrop (docs/mixed-precision.md).</summary>
+    Auto,
 }
 
 /// <summary>How a calibrated histogram becomes a clipping range (docs/quantization.md compares them).</summary>
@@ -52,7 +54,7 @@ public sealed record QuantizationOptions
         ? m : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"CalibrationMethod '{s}' is unknown (use MinMax, Percentile, Entropy or Mse).");
 
     public static QuantizationMode ParseMode(string s) => Enum.TryParse<QuantizationMode>(s, ignoreCase: true, out var m) && Enum.IsDefined(m)
-        ? m : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"Quantization '{s}' is unknown (use None, Int8, Int8Dynamic or Int8WeightOnly).");
+        ? m : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"Quantization '{s}' is unknown (use None, Int8, Int8Dynamic, Int8WeightOnly or Auto).");
 
     public void Validate()
     {

@@ -41,7 +41,12 @@ public static class Int8Lowerer
 {
     private const long MaxProduct = 255L * 127;
 
-    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace)
+    /// <summary>
+    /// Lowers <paramref name="model"/>. <paramref name="keepFloat"/>: nodes to keep float32 even where an int8 kernel exists
+    /// (mixed precision, Quantization=Auto, LayerPrecision), matched by node name or by any output name; they are lowered like
+    /// nodes without an int8 kernel (float32 between Dequantize/Quantize).
+    /// </summary>
+    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null)
     {
         Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
@@ -59,7 +64,8 @@ public static class Int8Lowerer
             if (s.Ctx.Fused.Contains(n)) continue;
             int before = s.Ctx.Calls.Count;
             bool int8;
-            try { int8 = s.TryInt8(n); }
+            bool forced = keepFloat is not null && (keepFloat.Contains(n.Name) || n.Outputs.Any(o => o.Length > 0 && keepFloat.Contains(o)));
+            try { int8 = !forced && s.TryInt8(n); }
             catch (EdgeException e) { throw e.WithNode(n.DisplayName, n.OpType); }
             if (!int8)
             {

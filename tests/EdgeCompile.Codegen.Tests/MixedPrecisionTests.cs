@@ -1,0 +1,371 @@
+using System.Globalization;
+using System.Text.Json;
+using EdgeCompile.Codegen.Tests.Support;
+using EdgeCompile.Compiler;
+using EdgeCompile.Compiler.Data;
+using EdgeCompile.Compiler.Diagnostics;
+using EdgeCompile.Compiler.IR;
+using EdgeCompile.Compiler.Lowering;
+using EdgeCompile.Compiler.Lowering.Int8;
+using EdgeCompile.Compiler.Quantization;
+using Xunit.Abstractions;
+using Attribute = EdgeCompile.Compiler.IR.Attribute;
+using ValueType = EdgeCompile.Compiler.IR.ValueType;
+
+namespace EdgeCompile.Codegen.Tests;
+
+/// <summary>
+/// Quantization=Auto (docs/mixed-precision.md): forced-float lowering, the search on a model with one layer made
+/// quantization-sensitive, determinism, the time budget, the evaluation cache, metadata errors, and the generated class of
+/// an Auto plan against the plan interpreter bit for bit.
+/// </summary>
+public class MixedPrecisionTests(ITestOutputHelper output)
+{
+    private static string Digits(string file) => Path.Combine(TestPaths.DigitsModelDir, file);
+
+    private static string TempDir()
+    {
+        string d = Path.Combine(Path.GetTempPath(), "edge-auto-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    private static CompileRequest DigitsRequest(string outDir, string maxDrop = "0", string seconds = "", string layers = "") => new()
+    {
+        ModelPath = Digits("digits.onnx"), OutDir = outDir, Quantization = "Auto",
+        CalibrationData = Digits("digits_calib_x.npy"), ValidationData = Digits("digits_test_x.npy"), ValidationLabels = Digits("digits_test_y.npy"),
+        MaxAccuracyDrop = maxDrop, MaxSearchSeconds = seconds, LayerPrecision = layers,
+    };
+
+    private static JsonElement MixedSection(ArtifactWriter.Paths p) =>
+        JsonDocument.Parse(File.ReadAllText(p.ReportJson)).RootElement.GetProperty("mixedPrecision");
+
+    // ---------- forced-float lowering ----------
+
+    [Fact]
+    public void Lowerer_keeps_the_named_nodes_float_between_dequantize_and_quantize()
+    {
+        using var model = CodegenHarness.Load(Digits("digits.onnx"), null);
+        Compiler.Passes.FoldStaticShapes.Run(model);
+        var calibration = CalibrationData.Load(Digits("digits_calib_x.npy"), model);
+        var q = PostTrainingQuantizer.Quantize(model, calibration, new QuantizationOptions { Mode = QuantizationMode.Int8 });
+        var all = Int8Lowerer.Lower(Compiler.Pruning.Pruner.Snapshot(model), q, "D", "N");
+        Assert.Empty(all.FloatNodes);
+        string conv = all.Compiled.Layers.First(l => l.OpType == "Conv" && l.Macs > 100_000).Node;
+        var mixed = Int8Lowerer.Lower(Compiler.Pruning.Pruner.Snapshot(model), q, "D", "N", new HashSet<string> { conv });
+        Assert.Equal([conv], mixed.FloatNodes);
+        Assert.Equal("float32", mixed.Compiled.Layers.Single(l => l.Node == conv).Precision);
+        Assert.All(mixed.Compiled.Layers.Where(l => l.Node != conv && l.Precision != "float32"), l => Assert.Equal("int8", l.Precision));
+        var methods = mixed.Compiled.Calls.Select(c => c.Call.Method).ToList();
+        int at = methods.IndexOf("Conv.Conv2D");
+        Assert.True(at > 0, string.Join(", ", methods));
+        Assert.Equal("QLinear.Dequantize", methods[at - 1]);
+        Assert.Equal("QLinear.Quantize", methods[at + 1]);
+        Assert.Equal(all.Compiled.Calls.Count + 2, mixed.Compiled.Calls.Count);
+    }
+
+    // ---------- the search on a constructed sensitive model ----------
+
+    private const int Width = 32, Classes = 10;
+
+    /// <summary>
+    /// x[1,32] → Gemm fc1 + Relu → Gemm "sensitive" + Relu → Gemm fc3 → y[1,10]. fc1's last output channel is always 0 (zero
+    /// weights, bias −1, Relu). Every row of the sensitive layer's weight has a huge value (1000) on that input: it never
+    /// contributes in float, but it sets the per-channel int8 weight scale (1000/127), so every ordinary weight (|w| &lt; 1)
+    /// rounds to 0 in int8 and the layer outputs only its bias. fc1 and fc3 are ordinary.
+    /// </summary>
+    private static Model SensitiveModel()
+    {
+        var rng = new Random(20261123);
+        float N(double std) => (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()) * std);
+        var g = new Graph { Name = "sensitive" };
+        g.Inputs.Add(new ValueInfo("x", ValueType.FromShape(DataType.Float, [1, Width])));
+        float[] W(int rows, int cols, double std) { var w = new float[rows * cols]; for (int i = 0; i < w.Length; i++) w[i] = N(std); return w; }
+        var w1 = W(Width, Width, Math.Sqrt(2.0 / Width)); var b1 = new float[Width];
+        for (int k = 0; k < Width; k++) w1[(Width - 1) * Width + k] = 0;
+        b1[Width - 1] = -1;
+        var w2 = W(Width, Width, Math.Sqrt(2.0 / Width)); var b2 = W(1, Width, 0.05);
+        for (int r = 0; r < Width; r++) w2[r * Width + Width - 1] = 1000;
+        var w3 = W(Classes, Width, Math.Sqrt(1.0 / Width)); var b3 = W(1, Classes, 0.05);
+        void C(string n, float[] v, params int[] s) => g.Initializers.Add(new Constant(n, Tensor.FromArray(v, s)));
+        C("w1", w1, Width, Width); C("b1", b1, Width); C("w2", w2, Width, Width); C("b2", b2, Width); C("w3", w3, Classes, Width); C("b3", b3, Classes);
+        Attribute TransB() => new() { Name = "transB", Kind = AttributeKind.Int, I = 1 };
+        g.Nodes.Add(new Node { Name = "fc1", OpType = "Gemm", Inputs = ["x", "w1", "b1"], Outputs = ["h1"], Attributes = [TransB()] });
+        g.Nodes.Add(new Node { Name = "relu1", OpType = "Relu", Inputs = ["h1"], Outputs = ["a1"] });
+        g.Nodes.Add(new Node { Name = "sensitive", OpType = "Gemm", Inputs = ["a1", "w2", "b2"], Outputs = ["h2"], Attributes = [TransB()] });
+        g.Nodes.Add(new Node { Name = "relu2", OpType = "Relu", Inputs = ["h2"], Outputs = ["a2"] });
+        g.Nodes.Add(new Node { Name = "fc3", OpType = "Gemm", Inputs = ["a2", "w3", "b3"], Outputs = ["y"], Attributes = [TransB()] });
+        g.Outputs.Add(new ValueInfo("y", ValueType.FromShape(DataType.Float, [1, Classes])));
+        var m = new Model { Graph = g, IrVersion = 8, ProducerName = "MixedPrecisionTests" };
+        m.Opsets[""] = 17;
+        return m;
+    }
+
+    private static CalibrationData RandomData(Model m, int samples, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[samples * Width];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble()));
+        return CalibrationData.FromArrays([new("x", Tensor.FromArray(x, samples, Width))], m);
+    }
+
+    private static (Model Model, QuantizationResult Quant, CalibrationData Eval) PrepareSensitive()
+    {
+        var m = SensitiveModel();
+        Compiler.Passes.InferShapes.Run(m);
+        var q = PostTrainingQuantizer.Quantize(m, RandomData(m, 64, 1), new QuantizationOptions { Mode = QuantizationMode.Int8 });
+        return (m, q, RandomData(m, 300, 2));
+    }
+
+    private MixedPrecisionPlan Search(Model m, QuantizationResult q, CalibrationData eval, double drop, int threads, double seconds = 60, string? cache = null, IReadOnlyDictionary<string, LayerPrecisionKind>? overrides = null)
+    {
+        var plan = new MixedPrecisionSearch(m, q, eval, null, new MixedPrecisionOptions
+        {
+            MaxAccuracyDrop = drop, MaxSearchSeconds = seconds, MaxDegreeOfParallelism = threads, CachePath = cache, CacheKey = "test",
+            Overrides = overrides ?? new Dictionary<string, LayerPrecisionKind>(),
+        }).Run("random");
+        output.WriteLine(plan.Markdown());
+        return plan;
+    }
+
+    [Fact]
+    public void Search_raises_exactly_the_sensitive_layer_and_meets_the_budget()
+    {
+        var (m, q, eval) = PrepareSensitive();
+        var plan = Search(m, q, eval, drop: 2, threads: -1);
+        Assert.Equal(["fc1", "sensitive", "fc3"], plan.Candidates);
+        Assert.True(plan.AllInt8Top1 < 50, $"all-int8 agreement {plan.AllInt8Top1:F2}%: the sensitive layer should break it");
+        var ranked = plan.Sensitivity.OrderByDescending(s => s.Top1).First();
+        Assert.Equal("sensitive", ranked.Node);
+        Assert.Equal(["sensitive"], plan.FloatLayers);
+        Assert.True(plan.AccuracyBudgetMet && plan.TimeBudgetMet && !plan.FellBackToFloat);
+        Assert.True(plan.FloatTop1 - plan.PlanTop1 <= 2, $"plan agreement {plan.PlanTop1:F2}%");
+        Assert.True(plan.PredictedCost < plan.AllFloatCost);
+    }
+
+    [Fact]
+    public void Search_is_deterministic_across_runs_and_thread_counts()
+    {
+        var (m, q, eval) = PrepareSensitive();
+        var a = Search(m, q, eval, drop: 0, threads: 1);
+        var b = Search(m, q, eval, drop: 0, threads: 2);
+        var c = Search(m, q, eval, drop: 0, threads: -1);
+        foreach (var other in new[] { b, c })
+        {
+            Assert.Equal(a.FloatLayers, other.FloatLayers);
+            Assert.Equal(a.Sensitivity, other.Sensitivity);
+            Assert.Equal(a.PlanTop1, other.PlanTop1);
+            Assert.Equal(a.PlanSqnrDb, other.PlanSqnrDb);
+            Assert.Equal(a.Evaluations, other.Evaluations);
+            Assert.Equal(a.Reasons.OrderBy(kv => kv.Key), other.Reasons.OrderBy(kv => kv.Key));
+        }
+    }
+
+    [Fact]
+    public void Overrides_are_honored_before_the_search()
+    {
+        var (m, q, eval) = PrepareSensitive();
+        // fc3 forced float, sensitive forced int8: the search may only move fc1; the budget cannot be met (sensitive stays int8).
+        var plan = Search(m, q, eval, drop: 2, threads: -1, overrides: new Dictionary<string, LayerPrecisionKind> { ["fc3"] = LayerPrecisionKind.Float, ["h2"] = LayerPrecisionKind.Int8 });
+        Assert.Equal(["fc1"], plan.Candidates);
+        Assert.Contains("fc3", plan.FloatLayers);
+        Assert.DoesNotContain("sensitive", plan.FloatLayers);
+        Assert.False(plan.AccuracyBudgetMet);
+    }
+
+    [Fact]
+    public void Zero_time_budget_keeps_the_float_fallback_and_says_so()
+    {
+        var (m, q, eval) = PrepareSensitive();
+        var plan = Search(m, q, eval, drop: 2, threads: -1, seconds: 0);
+        Assert.False(plan.TimeBudgetMet);
+        Assert.True(plan.FellBackToFloat);
+        Assert.True(plan.AccuracyBudgetMet);   // all float is the float model
+        Assert.Equal(plan.Candidates, plan.FloatLayers);
+        Assert.Contains("time budget NOT met", plan.Markdown());
+    }
+
+    // ---------- through the compile (digits): report, cache, errors, generated code ----------
+
+    [Fact]
+    public void Digits_auto_compile_reports_and_reuses_its_evaluation_cache()
+    {
+        string dir = TempDir();
+        try
+        {
+            var first = Compilation.Compile(DigitsRequest(dir));
+            var j1 = MixedSection(first.Paths);
+            int evaluations = j1.GetProperty("evaluations").GetInt32();
+            Assert.True(evaluations > 1);
+            Assert.Equal(0, j1.GetProperty("cacheHits").GetInt32());
+            Assert.True(j1.GetProperty("accuracyBudgetMet").GetBoolean());
+            Assert.True(j1.GetProperty("timeBudgetMet").GetBoolean());
+            Assert.Equal(j1.GetProperty("floatTop1").GetDouble(), j1.GetProperty("planTop1").GetDouble());
+            string md = File.ReadAllText(first.Paths.ReportMarkdown);
+            Assert.Contains("## Mixed precision (Quantization=Auto)", md);
+            Assert.True(File.Exists(Path.Combine(dir, "Digits.autoplan.cache")));
+
+            var second = Compilation.Compile(DigitsRequest(dir));
+            var j2 = MixedSection(second.Paths);
+            Assert.Equal(evaluations, j2.GetProperty("cacheHits").GetInt32());   // nothing evaluated again
+            Assert.Equal(evaluations, j2.GetProperty("evaluations").GetInt32());
+            Assert.Equal(File.ReadAllBytes(first.Paths.Plan).Length, File.ReadAllBytes(second.Paths.Plan).Length);
+            Assert.Equal(first.Model.Layers.Select(l => l.Precision), second.Model.Layers.Select(l => l.Precision));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first search {j1.GetProperty("seconds").GetDouble():F2} s, cached {j2.GetProperty("seconds").GetDouble():F2} s"));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Digits_zero_search_seconds_falls_back_to_float_and_reports_it()
+    {
+        string dir = TempDir();
+        try
+        {
+            var r = Compilation.Compile(DigitsRequest(dir, seconds: "0"));
+            var j = MixedSection(r.Paths);
+            Assert.False(j.GetProperty("timeBudgetMet").GetBoolean());
+            Assert.True(j.GetProperty("fellBackToFloat").GetBoolean());
+            Assert.DoesNotContain(r.Model.Layers, l => l.Precision == "int8" && l.OpType is "Conv" or "Gemm");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Theory]
+    [InlineData("Auto", "nosuchlayer:Float", "", EdgeCodes.UnknownLayerPrecisionName)]
+    [InlineData("Auto", "/features/features.0/Conv:Half", "", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("Auto", "/features/features.0/Conv", "", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("Auto", "/features/features.2/Relu:Int8", "", EdgeCodes.LayerPrecisionNotPossible)]
+    [InlineData("Auto", "", "-1", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("Auto", "", "soon", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("None", "/features/features.0/Conv:Float", "", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("Int8", "", "10", EdgeCodes.InvalidQuantizationOption)]
+    [InlineData("Int8Dynamic", "/features/features.0/Conv:Float", "", EdgeCodes.InvalidQuantizationOption)]
+    public void Bad_metadata_is_a_coded_error(string mode, string layers, string seconds, string code)
+    {
+        string dir = TempDir();
+        try
+        {
+            var e = Assert.Throws<EdgeException>(() => Compilation.Compile(DigitsRequest(dir, seconds: seconds, layers: layers) with { Quantization = mode }));
+            Assert.Equal(code, e.Code);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Int8_with_a_Float_override_keeps_that_layer_float32()
+    {
+        string dir = TempDir();
+        try
+        {
+            var r = Compilation.Compile(DigitsRequest(dir, maxDrop: "", layers: "/features/features.3/Conv:Float") with { Quantization = "Int8" });
+            Assert.Equal("float32", r.Model.Layers.Single(l => l.Node == "/features/features.3/Conv").Precision);
+            Assert.Equal(["int8"], r.Model.Layers.Where(l => l.OpType == "Gemm").Select(l => l.Precision).Distinct());
+            Assert.False(File.Exists(Path.Combine(dir, "Digits.autoplan.cache")));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Auto_without_calibration_data_is_a_coded_error()
+    {
+        string dir = TempDir();
+        try
+        {
+            var e = Assert.Throws<EdgeException>(() => Compilation.Compile(DigitsRequest(dir) with { CalibrationData = "" }));
+            Assert.Equal(EdgeCodes.InvalidQuantizationOption, e.Code);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void Generated_auto_digit_classifier_matches_the_plan_interpreter_bit_for_bit()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string dir = TempDir();
+        try
+        {
+            // A Float override plus the search (budget 0 points): the plan mixes int8 and float32 layers.
+            var result = Compilation.Compile(DigitsRequest(dir, layers: "/features/features.3/Conv:Float") with { ClassName = "DigitClassifierAuto", Namespace = "Codegen.Auto" });
+            var compiled = result.Model;
+            Assert.Contains(compiled.Layers, l => l.Precision == "int8");
+            Assert.Contains(compiled.Layers, l => l.Precision == "float32" && l.Node == "/features/features.3/Conv");
+            string plan = ArtifactWriter.Plan(compiled, "digits.onnx", "codegen-test");
+            var prepared = new PreparedModel("digits-auto", "Codegen.Auto", "DigitClassifierAuto", plan, compiled.Weights, compiled.ResourceName, compiled.Inputs, compiled.Outputs);
+            using var assembly = CodegenHarness.Build([prepared], "GeneratedDigitsAuto");
+            Assert.True(assembly.Failures.Count == 0, string.Join(Environment.NewLine, assembly.Failures.Values));
+
+            var x = NpyFile.Load(Digits("digits_test_x.npy"));
+            var images = x.As<float>();
+            int count = x.Shape[0], length = images.Length / count;
+            var interpreter = new PlanInterpreter(compiled);
+            var expected = new float[10];
+            for (int i = 0; i < count; i++)
+            {
+                float[] image = images.AsSpan(i * length, length).ToArray();
+                float[] got = (float[])assembly.Run(prepared, [image])[0];
+                interpreter.Run([image], [expected]);
+                for (int k = 0; k < got.Length; k++)
+                    Assert.True(BitConverter.SingleToInt32Bits(got[k]) == BitConverter.SingleToInt32Bits(expected[k]),
+                        string.Create(inv, $"image {i}, logit {k}: generated {got[k]:R}, plan interpreter {expected[k]:R}"));
+            }
+            output.WriteLine(File.ReadAllText(result.Paths.ReportMarkdown));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    /// <summary>
+    /// Measures what <see cref="LatencyModel"/>'s table holds: per call of the digits plan, all int8 vs all float32 (the
+    /// same lowering with every layer kept float), timed between the plan interpreter's per-call callbacks over the test set,
+    /// median of 5 passes. Prints ns per MAC for Conv/Gemm per precision and ns per element of Quantize/Dequantize. No timing
+    /// assertion (shared machine): the numbers are for docs/mixed-precision.md.
+    /// </summary>
+    [Fact]
+    public void Measure_latency_model_cost_factors_on_digits()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        using var model = CodegenHarness.Load(Digits("digits.onnx"), null);
+        Compiler.Passes.FoldStaticShapes.Run(model);
+        var q = PostTrainingQuantizer.Quantize(model, CalibrationData.Load(Digits("digits_calib_x.npy"), model), new QuantizationOptions { Mode = QuantizationMode.Int8 });
+        var int8 = Int8Lowerer.Lower(Compiler.Pruning.Pruner.Snapshot(model), q, "D", "N").Compiled;
+        var allNames = model.Graph.Nodes.Select(n => n.DisplayName).ToHashSet(StringComparer.Ordinal);
+        var fp32 = Int8Lowerer.Lower(Compiler.Pruning.Pruner.Snapshot(model), q, "D", "N", allNames).Compiled;
+        var x = NpyFile.Load(Digits("digits_test_x.npy"));
+        var images = x.As<float>();
+        int count = x.Shape[0], length = images.Length / count;
+        foreach (var (name, plan) in new[] { ("int8", int8), ("float32", fp32) })
+        {
+            var interp = new PlanInterpreter(plan);
+            var outBuf = new float[10];
+            var passes = new List<Dictionary<string, (double Ns, double Work)>>();
+            for (int pass = 0; pass < 6; pass++)
+            {
+                var acc = new Dictionary<string, (double Ns, double Work)>(StringComparer.Ordinal);
+                for (int i = 0; i < count; i++)
+                {
+                    var image = images.AsSpan(i * length, length).ToArray();
+                    long last = System.Diagnostics.Stopwatch.GetTimestamp();
+                    interp.Run([image], [outBuf], ci =>
+                    {
+                        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+                        var call = plan.Calls[ci];
+                        string m = call.Call.Method;
+                        string kind = m is "QLinear.Quantize" or "QLinear.Dequantize" ? "quantize/dequantize" : m.StartsWith("QConv", StringComparison.Ordinal) || m.StartsWith("QGemm", StringComparison.Ordinal) || m is "Conv.Conv2D" or "Gemm.Run" ? "conv/gemm" : "other";
+                        double work = kind == "quantize/dequantize" ? call.Buffers[0]!.Count : 0;
+                        var (ns, w) = acc.GetValueOrDefault(kind);
+                        acc[kind] = (ns + (now - last) * 1e9 / System.Diagnostics.Stopwatch.Frequency, w + work);
+                        last = System.Diagnostics.Stopwatch.GetTimestamp();
+                    });
+                }
+                if (pass > 0) passes.Add(acc);   // pass 0 warms up the JIT
+            }
+            double macs = plan.Layers.Where(l => l.OpType is "Conv" or "Gemm").Sum(l => (double)l.Macs) * count;
+            foreach (var kind in passes[0].Keys.OrderBy(k => k, StringComparer.Ordinal))
+            {
+                var ns = passes.Select(p => p[kind].Ns).OrderBy(v => v).ElementAt(passes.Count / 2);
+                double work = kind == "conv/gemm" ? macs : passes[0][kind].Work;
+                output.WriteLine(string.Create(inv, $"{name} {kind}: {ns / count:F0} ns per image{(work > 0 ? $", {ns / work:F3} ns per {(kind == "conv/gemm" ? "MAC" : "element")}" : "")}"));
+            }
+        }
+    }
+}
