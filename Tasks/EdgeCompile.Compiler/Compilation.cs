@@ -228,7 +228,9 @@ public static class Compilation
         MixedPrecisionPlan? autoPlan = null;
         if (mode == QuantizationMode.Auto)
         {
-            var (searchData, searchLabels, searchSet) = EvaluationSet(model, r, calibration!, calibPath!, dataFiles);
+            // Auto searches on ValidationData (and ValidationLabels), else on the calibration set (Auto needs CalibrationData).
+            var (searchSetData, searchLabels, searchSet) = EvaluationSet(r, model, calibration, dataFiles);
+            var searchData = searchSetData!;
             double seconds = MixedPrecisionOptions.ParseSeconds(r.MaxSearchSeconds);
             var mpo = new MixedPrecisionOptions
             {
@@ -283,21 +285,6 @@ public static class Compilation
             throw new EdgeException(EdgeCodes.AccuracyDropExceeded,
                 string.Create(inv, $"{(mode == QuantizationMode.Int8 ? "Int8" : mode.ToString())} top-1 drops {accuracy.Drop:F2} points{(pruningDrop != 0 ? $" (plus {pruningDrop:F2} from pruning)" : "")}, more than MaxAccuracyDrop {limit}. {accuracy.Summary()}.\n") + accuracy.LayerTable());
         return (lowering.Compiled, accuracy, qdq);
-    }
-
-    /// <summary>The set Quantization Auto searches on: ValidationData (and ValidationLabels), else the calibration set.</summary>
-    private static (CalibrationData Data, long[]? Labels, string Name) EvaluationSet(IR.Model model, CompileRequest r, CalibrationData calibration, string calibPath, List<string> dataFiles)
-    {
-        if (r.ValidationData is not { Length: > 0 } vd) return (calibration, null, Path.GetFileName(calibPath));
-        var data = Quantization.CalibrationData.Load(vd, model);
-        if (!dataFiles.Contains(vd)) dataFiles.Add(vd);
-        long[]? labels = null;
-        if (r.ValidationLabels is { Length: > 0 } vl)
-        {
-            labels = NpyFile.Load(vl).ToInt64s();
-            if (!dataFiles.Contains(vl)) dataFiles.Add(vl);
-        }
-        return (data, labels, Path.GetFileName(vd));
     }
 
     /// <summary>
