@@ -52,11 +52,7 @@ public static class Lowerer
             long macs = Macs(ctx, n);
             macsTotal += macs;
             long parameters = n.Inputs.Where(i => i.Length > 0 && ctx.Constant(i) is not null && !IsShapeInput(n, i)).Sum(i => (long)ctx.Constant(i)!.Length);
-            var outs = n.Outputs.Where(o => o.Length > 0 && g.TypeOf(o) is not null).Select(o => g.TypeOf(o)!.ToString());
-            var ins = n.Inputs.Where(i => i.Length > 0).Select(i => g.TypeOf(i)?.ToString() ?? "?");
-            var kernels = ctx.Calls.Skip(before).Select(c => c.Method).Distinct();
-            layers.Add(new LayerReport(n.DisplayName, n.OpType, string.Join(" ", ins), string.Join(" ", outs), parameters, macs, "float32",
-                ctx.Calls.Count == before ? "(alias: no code)" : string.Join(", ", kernels)));
+            layers.Add(Layer(ctx, n, before, parameters, macs, "float32"));
         }
         return Assemble(model, ctx, className, @namespace, layers, macsTotal, maxTensorElements: maxTensorElements);
     }
@@ -247,6 +243,17 @@ public static class Lowerer
         DataType.Int16 => "i16", DataType.Int8 => "i8", DataType.UInt8 => "u8", DataType.UInt16 => "u16", DataType.Bool => "bool",
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
+
+    /// <summary>The report row of node <paramref name="n"/>, whose calls start at <paramref name="callsBefore"/> in the plan.</summary>
+    internal static LayerReport Layer(LoweringContext ctx, Node n, int callsBefore, long parameters, long macs, string precision)
+    {
+        var g = ctx.Graph;
+        var outs = n.Outputs.Where(o => o.Length > 0 && g.TypeOf(o) is not null).Select(o => g.TypeOf(o)!.ToString());
+        var ins = n.Inputs.Where(i => i.Length > 0).Select(i => g.TypeOf(i)?.ToString() ?? "?");
+        var kernels = ctx.Calls.Skip(callsBefore).Select(c => c.Method).Distinct();
+        return new LayerReport(n.DisplayName, n.OpType, string.Join(" ", ins), string.Join(" ", outs), parameters, macs, precision,
+            ctx.Calls.Count == callsBefore ? "(alias: no code)" : string.Join(", ", kernels));
+    }
 
     internal static long Macs(LoweringContext ctx, Node n)
     {

@@ -83,11 +83,7 @@ public static class Int8Lowerer
             long macs = Lowerer.Macs(s.Ctx, n);
             macsTotal += macs;
             long parameters = n.Inputs.Where(i => i.Length > 0 && s.Ctx.Constant(i) is not null && n.OpType is "Conv" or "Gemm" or "MatMul").Sum(i => (long)s.Ctx.Constant(i)!.Length);
-            var outs = n.Outputs.Where(o => o.Length > 0 && g.TypeOf(o) is not null).Select(o => g.TypeOf(o)!.ToString());
-            var ins = n.Inputs.Where(i => i.Length > 0).Select(i => g.TypeOf(i)?.ToString() ?? "?");
-            var kernels = s.Ctx.Calls.Skip(before).Select(c => c.Method).Distinct();
-            layers.Add(new LayerReport(n.DisplayName, n.OpType, string.Join(" ", ins), string.Join(" ", outs), parameters, macs, int8 ? "int8" : "float32",
-                s.Ctx.Calls.Count == before ? "(alias: no code)" : string.Join(", ", kernels)));
+            layers.Add(Lowerer.Layer(s.Ctx, n, before, parameters, macs, int8 ? "int8" : "float32"));
         }
         foreach (var o in g.Outputs) s.EnsureFloat(o.Name);
 

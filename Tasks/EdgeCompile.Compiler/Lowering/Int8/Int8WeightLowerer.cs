@@ -61,12 +61,8 @@ public static class Int8WeightLowerer
             long macs = Lowerer.Macs(s.Ctx, n);
             macsTotal += macs;
             long parameters = n.Inputs.Where(i => i.Length > 0 && s.Ctx.Constant(i) is not null && n.OpType is "Conv" or "Gemm" or "MatMul").Sum(i => (long)s.Ctx.Constant(i)!.Length);
-            var outs = n.Outputs.Where(o => o.Length > 0 && g.TypeOf(o) is not null).Select(o => g.TypeOf(o)!.ToString());
-            var ins = n.Inputs.Where(i => i.Length > 0).Select(i => g.TypeOf(i)?.ToString() ?? "?");
-            var kernels = s.Ctx.Calls.Skip(before).Select(c => c.Method).Distinct();
             string precision = !quantized ? "float32" : mode == QuantizationMode.Int8Dynamic ? DynamicPrecision : WeightOnlyPrecision;
-            layers.Add(new LayerReport(n.DisplayName, n.OpType, string.Join(" ", ins), string.Join(" ", outs), parameters, macs, precision,
-                s.Ctx.Calls.Count == before ? "(alias: no code)" : string.Join(", ", kernels)));
+            layers.Add(Lowerer.Layer(s.Ctx, n, before, parameters, macs, precision));
         }
         var compiled = Lowerer.Assemble(model, s.Ctx, className, @namespace, layers, macsTotal,
             c => s.ParameterCounts.TryGetValue(c.Name, out var p) ? p : c.ElementCount);
