@@ -455,9 +455,11 @@ public static class Pruner
         // are grouped by depth (a consumer's depth is one more than the deepest consumer among its ancestors); each depth is
         // one paired pass over the calibration data, running only the part of each model that the pass needs.
         var depth = new Dictionary<Fit, int>();
+        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var n in g.Nodes) foreach (var o in n.Outputs) if (o.Length > 0) producer[o] = n;
         foreach (var fit in fits)
         {
-            var ancestors = Ancestors(g, fit.Node.Inputs[0]);
+            var ancestors = Ancestors(producer, fit.Node.Inputs[0]);
             depth[fit] = fits.Where(a => a != fit && depth.ContainsKey(a) && ancestors.Contains(a.Node)).Select(a => depth[a] + 1).DefaultIfEmpty(0).Max();
         }
         foreach (var level in fits.GroupBy(f => depth[f]).OrderBy(l => l.Key))
@@ -514,10 +516,8 @@ public static class Pruner
     private const long MaxMaskedRefitWork = 20_000_000_000;
 
     /// <summary>The nodes <paramref name="value"/> depends on.</summary>
-    private static HashSet<Node> Ancestors(Graph g, string value)
+    private static HashSet<Node> Ancestors(Dictionary<string, Node> producer, string value)
     {
-        var producer = new Dictionary<string, Node>(StringComparer.Ordinal);
-        foreach (var n in g.Nodes) foreach (var o in n.Outputs) if (o.Length > 0) producer[o] = n;
         var seen = new HashSet<Node>();
         var stack = new Stack<string>([value]);
         while (stack.Count > 0)
