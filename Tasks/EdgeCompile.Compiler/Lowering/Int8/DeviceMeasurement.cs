@@ -25,7 +25,7 @@ public static class DeviceMeasurement
 
         var conv = ConvModel();
         var (cq, cf, cw) = Plans(conv, ["conv", "dw"]);
-        var tq = Time(cq, repeats); var tf = Time(cf, repeats); var tw = Time(cw, repeats);
+        var t3 = Time([cq, cf, cw], repeats); var (tq, tf, tw) = (t3[0], t3[1], t3[2]);
         long convMacs = 32L * 32 * 9 * 16 * 16, dwMacs = 32L * 9 * 16 * 16;
         costs["Conv.int8"] = tq[("conv", "QConv.Conv2D")] / convMacs;
         costs["DepthwiseConv.int8"] = (tq.GetValueOrDefault(("dw", "QConv.DepthwiseConv3x3")) + tq.GetValueOrDefault(("dw", "QConv.Conv2D"))) / dwMacs;
@@ -39,7 +39,7 @@ public static class DeviceMeasurement
 
         var gemm = GemmModel();
         var (gq, gf, gw) = Plans(gemm, ["fc1", "fc2"]);
-        var uq = Time(gq, repeats); var uf = Time(gf, repeats); var uw = Time(gw, repeats);
+        var u3 = Time([gq, gf, gw], repeats); var (uq, uf, uw) = (u3[0], u3[1], u3[2]);
         long gemmMacs = 512L * 512 + 512L * 16;
         double Sum(Dictionary<(string Node, string Method), double> t, string method) => t.Where(kv => kv.Key.Method == method && kv.Key.Node is "fc1" or "fc2").Sum(kv => kv.Value);
         costs["Gemm.int8"] = Sum(uq, "QGemm.Run") / gemmMacs;
@@ -84,41 +84,54 @@ public static class DeviceMeasurement
                 Int8Lowerer.Lower(Pruning.Pruner.Snapshot(model), q, "M", "", null, set).Compiled);
     }
 
-    /// <summary>Median ns per run of each (node, method), summed over that node's calls of the method.</summary>
-    private static Dictionary<(string Node, string Method), double> Time(CompiledModel plan, int repeats)
+    /// <summary>
+    /// Median ns per run of each (node, method) of each plan, summed over that node's calls of the method. Every plan is first
+    /// warmed up (at least 50 runs and 0.5 s, so tiered JIT has promoted the kernels), then the passes alternate between the
+    /// plans, so they share the machine's conditions.
+    /// </summary>
+    private static Dictionary<(string Node, string Method), double>[] Time(CompiledModel[] plans, int repeats)
     {
         var rng = new Random(11);
-        var inputs = plan.Inputs.Select(p => { var a = new float[Shapes.Product(p.Shape)]; for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return (Array)a; }).ToArray();
-        var outputs = plan.Outputs.Select(p => (Array)new float[Shapes.Product(p.Shape)]).ToArray();
-        var interp = new PlanInterpreter(plan);
+        var runners = plans.Select(plan => (
+            Plan: plan,
+            Interp: new PlanInterpreter(plan),
+            Inputs: plan.Inputs.Select(p => { var a = new float[Shapes.Product(p.Shape)]; for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1); return (Array)a; }).ToArray(),
+            Outputs: plan.Outputs.Select(p => (Array)new float[Shapes.Product(p.Shape)]).ToArray(),
+            Passes: new List<double[]>())).ToArray();
+        foreach (var r in runners)
+        {
+            var sw = Stopwatch.StartNew();
+            for (int w = 0; w < 50 || sw.ElapsedMilliseconds < 500; w++) r.Interp.Run(r.Inputs, r.Outputs);
+        }
         const int runs = 20;
-        for (int w = 0; w < 5; w++) interp.Run(inputs, outputs);
-        var passes = new List<double[]>();
-        var acc = new double[plan.Calls.Count];
         for (int p = 0; p < Math.Max(1, repeats); p++)
-        {
-            Array.Clear(acc);
-            for (int r = 0; r < runs; r++)
+            foreach (var r in runners)
             {
-                long last = Stopwatch.GetTimestamp();
-                interp.Run(inputs, outputs, ci =>
+                var acc = new double[r.Plan.Calls.Count];
+                for (int k = 0; k < runs; k++)
                 {
-                    long now = Stopwatch.GetTimestamp();
-                    acc[ci] += now - last;
-                    last = Stopwatch.GetTimestamp();
-                });
+                    long last = Stopwatch.GetTimestamp();
+                    r.Interp.Run(r.Inputs, r.Outputs, ci =>
+                    {
+                        long now = Stopwatch.GetTimestamp();
+                        acc[ci] += now - last;
+                        last = Stopwatch.GetTimestamp();
+                    });
+                }
+                r.Passes.Add(acc.Select(t => t * 1e9 / Stopwatch.Frequency / runs).ToArray());
             }
-            passes.Add(acc.Select(t => t * 1e9 / Stopwatch.Frequency / runs).ToArray());
-        }
-        var result = new Dictionary<(string, string), double>();
-        for (int ci = 0; ci < plan.Calls.Count; ci++)
+        return runners.Select(r =>
         {
-            var call = plan.Calls[ci].Call;
-            var sorted = passes.Select(pp => pp[ci]).OrderBy(v => v).ToList();
-            var key = (call.NodeName, call.Method);
-            result[key] = result.GetValueOrDefault(key) + sorted[sorted.Count / 2];
-        }
-        return result;
+            var result = new Dictionary<(string, string), double>();
+            for (int ci = 0; ci < r.Plan.Calls.Count; ci++)
+            {
+                var call = r.Plan.Calls[ci].Call;
+                var sorted = r.Passes.Select(pp => pp[ci]).OrderBy(v => v).ToList();
+                var key = (call.NodeName, call.Method);
+                result[key] = result.GetValueOrDefault(key) + sorted[sorted.Count / 2];
+            }
+            return result;
+        }).ToArray();
     }
 
     private static Model ConvModel()
