@@ -209,10 +209,10 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         var sens = plan.Sensitivity.Single(s => s.Node == "sensitive");
         var fc1 = plan.Sensitivity.Single(s => s.Node == "fc1");
         // Only "sensitive" int8 (the rest float) breaks agreement; only fc1 int8 barely changes it.
-        Assert.True(sens.Top1Int8 < 50, $"only sensitive int8: {sens.Top1Int8}");
+        Assert.True(sens.Top1Int8 < 70, $"only sensitive int8: {sens.Top1Int8}");
         Assert.True(fc1.Top1Int8 > 90, $"only fc1 int8: {fc1.Top1Int8}");
         // Its weights are the problem: int8 weights with float activations break it too.
-        Assert.True(sens.Top1WeightOnly < 50, $"only sensitive int8 weights: {sens.Top1WeightOnly}");
+        Assert.True(sens.Top1WeightOnly < 70, $"only sensitive int8 weights: {sens.Top1WeightOnly}");
         Assert.True(sens.SqnrInt8 < fc1.SqnrInt8);
         var json = System.Text.Json.JsonSerializer.Serialize(plan.Json());
         Assert.Contains("top1OnlyThisInt8", json);
