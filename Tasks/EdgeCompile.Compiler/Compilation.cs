@@ -47,7 +47,7 @@ public sealed record CompileRequest
     public string LayerPrecision { get; init; } = "";
     /// <summary>Quantization Auto: hard time budget of the search in seconds; empty means 60.</summary>
     public string MaxSearchSeconds { get; init; } = "";
-    /// <summary>Static int8 (Int8, Auto): cross-layer equalization before calibration; empty means false (docs/quantization.md).</summary>
+    /// <summary>Static int8 (Int8, Auto): cross-layer equalization before calibration; empty means true (docs/quantization.md).</summary>
     public string Equalization { get; init; } = "";
     /// <summary>Static int8 (Int8, Auto): empirical bias correction of the int8 layers; empty means true.</summary>
     public string BiasCorrection { get; init; } = "";
@@ -213,7 +213,7 @@ public static class Compilation
         {
             Mode = mode == QuantizationMode.Auto ? QuantizationMode.Int8 : mode,
             Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
-            Equalization = QuantizationOptions.ParseSwitch(r.Equalization, "Equalization", false),
+            Equalization = QuantizationOptions.ParseSwitch(r.Equalization, "Equalization", true),
             BiasCorrection = QuantizationOptions.ParseSwitch(r.BiasCorrection, "BiasCorrection", true),
         };
         if (!isStatic && r.CalibrationMethod is { Length: > 0 })
@@ -273,9 +273,7 @@ public static class Compilation
             keepFloat = MixedPrecisionSearch.KeepFloat(autoPlan);
             weightOnly = MixedPrecisionSearch.WeightOnly(autoPlan);
         }
-        // Bias corrections go to the layers that run with int8 weights; the float model (the accuracy reference) keeps its biases.
-        var lowered = isStatic && result.BiasCorrections.Count > 0 ? BiasCorrection.Apply(Pruner.Snapshot(model), result.BiasCorrections, keepFloat) : model;
-        var lowering = isStatic ? Int8Lowerer.Lower(lowered, result, className, ns, keepFloat.Count > 0 ? keepFloat : null, weightOnly.Count > 0 ? weightOnly : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
+        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null, weightOnly.Count > 0 ? weightOnly : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
         if (autoPlan is not null) lowering.Compiled.Sections.Add(new ReportSection("mixedPrecision", autoPlan.Markdown(), autoPlan.Json()));
         if (lowering.FloatNodes.Count > 0)
             r.Log?.Invoke(isStatic

@@ -45,9 +45,8 @@ public sealed record QuantizationOptions
     /// <summary>Fold inference BatchNormalization into the preceding Conv before calibrating (standard for PTQ).</summary>
     public bool FoldBatchNorm { get; init; } = true;
     /// <summary>Static int8 (Int8, Auto): cross-layer equalization before calibration (<see cref="CrossLayerEqualization"/>;
-    /// metadata <c>Equalization="true"</c> turns it on). Default off: on the digits sample it lowers the int8 output SQNR
-    /// (docs/quantization.md, "Graph preparation").</summary>
-    public bool Equalization { get; init; }
+    /// metadata <c>Equalization="false"</c> turns it off). Default on: measured in docs/quantization.md ("Graph preparation").</summary>
+    public bool Equalization { get; init; } = true;
     /// <summary>Static int8 (Int8, Auto): empirical bias correction of the int8 layers (<see cref="BiasCorrection"/>;
     /// metadata <c>BiasCorrection="false"</c> turns it off). Default on: measured in docs/quantization.md.</summary>
     public bool BiasCorrection { get; init; } = true;

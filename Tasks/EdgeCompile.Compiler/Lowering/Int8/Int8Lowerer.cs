@@ -50,6 +50,9 @@ public static class Int8Lowerer
     /// kernel, float32 activations), when they have a quantizable constant weight; else like <paramref name="keepFloat"/>.
     public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null, IReadOnlySet<string>? weightOnly = null)
     {
+        // Bias correction (docs/quantization.md) applies to the layers that run with int8 weights, on a copy: the caller's
+        // model stays the float reference.
+        if (quantization.BiasCorrections.Count > 0) model = BiasCorrection.Apply(Pruning.Pruner.Snapshot(model), quantization.BiasCorrections, keepFloat);
         Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);

@@ -274,7 +274,7 @@ public sealed class MixedPrecisionSearch
     }
 
     private Int8Lowering Lower(Assignment a) =>
-        Int8Lowerer.Lower(BiasCorrection.Apply(Pruning.Pruner.Snapshot(_model), _quant.BiasCorrections, a.Floats), _quant, "AutoPlan", "", a.Floats, a.WeightOnly.Count > 0 ? a.WeightOnly : null);
+        Int8Lowerer.Lower(Pruning.Pruner.Snapshot(_model), _quant, "AutoPlan", "", a.Floats, a.WeightOnly.Count > 0 ? a.WeightOnly : null);
 
     private string CacheEntryKey(string key) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("autoplan-v3\n" + _o.CacheKey + "\nprofile=" + _profile.ToJson() + "\n" + key)));
