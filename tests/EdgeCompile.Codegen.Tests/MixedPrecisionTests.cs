@@ -505,11 +505,12 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         string dir = TempDir();
         try
         {
-            // A Float override plus the search (budget 0 points): the plan mixes int8 and float32 layers.
-            var result = Compilation.Compile(DigitsRequest(dir, layers: "/features/features.3/Conv:Float") with { ClassName = "DigitClassifierAuto", Namespace = "Codegen.Auto" });
+            // A Float and an Int8WeightOnly override plus the search: the plan mixes int8, int8-weight and float32 layers.
+            var result = Compilation.Compile(DigitsRequest(dir, maxDrop: "1", layers: "/features/features.3/Conv:Float;/classifier/classifier.2/Gemm:Int8WeightOnly") with { ClassName = "DigitClassifierAuto", Namespace = "Codegen.Auto" });
             var compiled = result.Model;
             Assert.Contains(compiled.Layers, l => l.Precision == "int8");
             Assert.Contains(compiled.Layers, l => l.Precision == "float32" && l.Node == "/features/features.3/Conv");
+            Assert.Contains(compiled.Layers, l => l.Precision == Int8WeightLowerer.WeightOnlyPrecision && l.Node == "/classifier/classifier.2/Gemm");
             string plan = ArtifactWriter.Plan(compiled, "digits.onnx", "codegen-test");
             var prepared = new PreparedModel("digits-auto", "Codegen.Auto", "DigitClassifierAuto", plan, compiled.Weights, compiled.ResourceName, compiled.Inputs, compiled.Outputs);
             using var assembly = CodegenHarness.Build([prepared], "GeneratedDigitsAuto");
