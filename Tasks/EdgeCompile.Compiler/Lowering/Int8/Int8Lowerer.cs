@@ -44,10 +44,10 @@ public static class Int8Lowerer
     /// <summary>
     /// Lowers <paramref name="model"/>. <paramref name="keepFloat"/>: nodes to keep float32 even where an int8 kernel exists
     /// (mixed precision, Quantization=Auto, LayerPrecision), matched by node name or by any output name; they are lowered like
-    /// nodes without an int8 kernel (float32 between Dequantize/Quantize).
+    /// nodes without an int8 kernel (float32 between Dequantize/Quantize). <paramref name="weightOnly"/>: nodes (same matching)
+    /// run as Int8WeightOnly (int8 weights dequantized before the float kernel, float32 activations) when they have a quantizable
+    /// constant weight, else like <paramref name="keepFloat"/>.
     /// </summary>
-    /// <paramref name="weightOnly"/>: nodes (same matching) run as Int8WeightOnly (int8 weights dequantized before the float
-    /// kernel, float32 activations), when they have a quantizable constant weight; else like <paramref name="keepFloat"/>.
     public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null, IReadOnlySet<string>? weightOnly = null)
     {
         // Bias correction (docs/quantization.md) applies to the layers that run with int8 weights, on a copy: the caller's
