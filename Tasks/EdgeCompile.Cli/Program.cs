@@ -10,7 +10,10 @@ using EdgeCompile.Compiler.Onnx;
 //               [--quantization Int8 --calibration-data x.npy [--calibration-method Percentile] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]
 //               [--quantization Int8Dynamic|Int8WeightOnly [--validation-data x.npy [--validation-labels y.npy]] [--max-accuracy-drop P]] [--export-quantized-onnx true]
 //               [--quantization Auto --calibration-data x.npy [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision "name:Float;name:Int8"]]
+//               [--equalization true|false] [--bias-correction true|false] [--accuracy-budget-mode Error|Warn] [--target-device x64-avx2|profile.json] [--runtime-identifier linux-arm64]
 //               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation] [--pruning-recovery None]]
+//
+// edgec measure-device --out profile.json [--name N] [--repeats R]   (times this machine's kernels: a device profile for EdgeTargetDevice)
 //
 // Diagnostics are printed in MSBuild's canonical format ("file: error EDGE1234: message"), which MSBuild's
 // Exec task turns into coded build errors. Exit code 0 = success, 1 = a diagnostic was reported, 2 = bad usage.
@@ -24,6 +27,7 @@ namespace EdgeCompile.Cli
         {
             if (args.Length == 0 || args[0] is "-h" or "--help") { Usage(stdout); return args.Length == 0 ? 2 : 0; }
             if (args[0] == "--version") { stdout.WriteLine(ArtifactWriter.CompilerVersion); return 0; }
+            if (args[0] == "measure-device") return MeasureDevice(args, stdout, stderr);
             if (args[0] != "compile") { stderr.WriteLine($"edgec: unknown command '{args[0]}'"); Usage(stderr); return 2; }
 
             var opts = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -78,6 +82,11 @@ namespace EdgeCompile.Cli
                     PruningRecovery = opts.GetValueOrDefault("pruning-recovery", ""),
                     LayerPrecision = opts.GetValueOrDefault("layer-precision", ""),
                     MaxSearchSeconds = opts.GetValueOrDefault("max-search-seconds", ""),
+                    Equalization = opts.GetValueOrDefault("equalization", ""),
+                    BiasCorrection = opts.GetValueOrDefault("bias-correction", ""),
+                    AccuracyBudgetMode = opts.GetValueOrDefault("accuracy-budget-mode", ""),
+                    TargetDevice = opts.GetValueOrDefault("target-device", ""),
+                    RuntimeIdentifier = opts.GetValueOrDefault("runtime-identifier", ""),
                     Log = stdout.WriteLine,
                 });
                 var compiled = result.Model;
@@ -103,6 +112,30 @@ namespace EdgeCompile.Cli
             }
         }
 
+        /// <summary>
+        /// <c>edgec measure-device --out profile.json [--name N] [--repeats R]</c>: times the kernels the plans call on this machine
+        /// (<see cref="Compiler.Lowering.Int8.DeviceMeasurement"/>) and writes a device profile for EdgeTargetDevice.
+        /// </summary>
+        private static int MeasureDevice(string[] args, TextWriter stdout, TextWriter stderr)
+        {
+            var opts = new Dictionary<string, string>(StringComparer.Ordinal);
+            for (int i = 1; i < args.Length; i++)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length) { stderr.WriteLine($"edgec: expected '--option value', got '{args[i]}'"); return 2; }
+                opts[args[i][2..]] = args[++i];
+            }
+            if (!opts.TryGetValue("out", out var outPath)) { stderr.WriteLine("edgec: measure-device needs --out <file.json>"); return 2; }
+            try
+            {
+                int repeats = Limit(opts, "repeats") is long r ? (int)Math.Min(r, 1000) : 7;
+                var profile = Compiler.Lowering.Int8.DeviceMeasurement.Measure(opts.GetValueOrDefault("name", "measured"), repeats, stdout.WriteLine);
+                File.WriteAllText(outPath, profile.ToJson());
+                stdout.WriteLine($"edgec: device profile: {Path.GetFullPath(outPath)}");
+                return 0;
+            }
+            catch (EdgeException e) { stdout.WriteLine(e.ToString()); return 1; }
+        }
+
         /// <summary>A limit switch: a positive integer; empty (MSBuild passes unset properties as "") means the default.</summary>
         private static long? Limit(Dictionary<string, string> opts, string name)
         {
@@ -126,6 +159,8 @@ namespace EdgeCompile.Cli
             "                     [--quantization Int8 --calibration-data x.npy [--calibration-method M] [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P]]\n" +
             "                     [--quantization Auto --calibration-data x.npy [--validation-data ..] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision \"name:Float;name:Int8\"]]\n" +
             "                     [--pruning \"Channels:0.3;Magnitude:0.5\" [--pruning-layers \"name:rate;...\"] [--pruning-exclude \"name;...\"] [--pruning-steps N] [--pruning-criterion L1|L2|Activation] [--pruning-recovery LeastSquares|None]]\n" +
+            "                     [--equalization true|false] [--bias-correction true|false] [--accuracy-budget-mode Error|Warn] [--target-device name|profile.json] [--runtime-identifier rid]\n" +
+            "       edgec measure-device --out profile.json [--name N] [--repeats R]\n" +
             "       edgec --version");
     }
 }

@@ -47,6 +47,16 @@ public sealed record CompileRequest
     public string LayerPrecision { get; init; } = "";
     /// <summary>Quantization Auto: hard time budget of the search in seconds; empty means 60.</summary>
     public string MaxSearchSeconds { get; init; } = "";
+    /// <summary>Static int8 (Int8, Auto): cross-layer equalization before calibration; empty means true (docs/quantization.md).</summary>
+    public string Equalization { get; init; } = "";
+    /// <summary>Static int8 (Int8, Auto): empirical bias correction of the int8 layers; empty means true.</summary>
+    public string BiasCorrection { get; init; } = "";
+    /// <summary>Quantization Auto: <c>Error</c> (default) or <c>Warn</c> when no plan meets MaxAccuracyDrop.</summary>
+    public string AccuracyBudgetMode { get; init; } = "";
+    /// <summary>EdgeTargetDevice: a device profile name (build/devices) or a path to a profile .json; empty: from the RuntimeIdentifier.</summary>
+    public string TargetDevice { get; init; } = "";
+    /// <summary>The project's RuntimeIdentifier (picks the device profile when TargetDevice is empty).</summary>
+    public string RuntimeIdentifier { get; init; } = "";
     /// <summary>Quantization Auto: threads for the evaluations (-1 = all cores); the plan does not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
     /// <summary>Also write the quantized model as a QDQ ONNX file, <see cref="Compilation.QuantizedOnnxPath"/> (Int8 modes only).</summary>
@@ -91,6 +101,10 @@ public static class Compilation
             throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"LayerPrecision needs Quantization Auto (or Int8, for Float overrides); Quantization is {mode}.");
         if (mode != QuantizationMode.Auto && r.MaxSearchSeconds.Length > 0)
             throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxSearchSeconds needs Quantization Auto; Quantization is {mode}.");
+        if (mode != QuantizationMode.Auto && r.AccuracyBudgetMode.Length > 0)
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"AccuracyBudgetMode needs Quantization Auto; Quantization is {mode}.");
+        if (mode is not (QuantizationMode.Auto or QuantizationMode.Int8) && (r.Equalization.Length > 0 || r.BiasCorrection.Length > 0))
+            throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"Equalization and BiasCorrection apply to static int8 (Quantization Int8 or Auto); Quantization is {mode}.");
         if (mode == QuantizationMode.Auto && r.ExportQuantizedOnnx)
             throw new EdgeException(EdgeCodes.InvalidQuantizationOption, "ExportQuantizedOnnx is not supported with Quantization Auto yet (the QDQ export describes an all-int8 plan).");
         if (mode == QuantizationMode.None && r.ExportQuantizedOnnx)
@@ -145,8 +159,8 @@ public static class Compilation
 
     private static double? ParseMaxDrop(string text) =>
         text is not { Length: > 0 } md ? null
-        : double.TryParse(md, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && double.IsFinite(d) ? d
-        : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop '{md}' is not a non-negative number of percentage points.");
+        : double.TryParse(md, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 && d <= 100 && double.IsFinite(d) ? d
+        : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"MaxAccuracyDrop '{md}' is not a number of percentage points of top-1 between 0 and 100.");
 
     /// <summary>
     /// Prunes the float model in place (before quantization, which then calibrates the pruned model), measures top-1 of the
@@ -199,6 +213,8 @@ public static class Compilation
         {
             Mode = mode == QuantizationMode.Auto ? QuantizationMode.Int8 : mode,
             Method = r.CalibrationMethod is { Length: > 0 } cm ? QuantizationOptions.ParseMethod(cm) : QuantizationOptions.DefaultMethod,
+            Equalization = QuantizationOptions.ParseSwitch(r.Equalization, "Equalization", true),
+            BiasCorrection = QuantizationOptions.ParseSwitch(r.BiasCorrection, "BiasCorrection", true),
         };
         if (!isStatic && r.CalibrationMethod is { Length: > 0 })
             r.Log?.Invoke($"{display}: warning {EdgeCodes.InvalidQuantizationOption}: CalibrationMethod is ignored by Quantization {mode} (nothing is calibrated).");
@@ -214,6 +230,12 @@ public static class Compilation
         var result = PostTrainingQuantizer.Quantize(model, isStatic ? calibration : null, options);
         foreach (var w in (calibration?.Warnings ?? []).Concat(result.Warnings))
             r.Log?.Invoke($"{display}: {w}");
+        if (result.Equalized.Count > 0 || result.BiasCorrections.Count > 0)
+        {
+            string prep = string.Create(inv, $"Graph preparation: cross-layer equalization of {result.Equalized.Count} layer pair(s){(result.Equalized.Count > 0 ? " (" + string.Join(", ", result.Equalized.Select(p => $"{p.First} → {p.Second}: weight range spread {p.SpreadBefore:G3} → {p.SpreadAfter:G3}")) + ")" : "")}; bias correction of {result.BiasCorrections.Count} layer(s){(result.BiasCorrections.Count > 0 ? string.Create(inv, $" (mean |change| {result.BiasCorrections.Average(b => b.MeanAbsChange):G3})") : "")}.");
+            r.Log?.Invoke("edgec: " + prep);
+            reportNotes.Add(prep);
+        }
         var qdq = result.QdqModel;
         if (mode == QuantizationMode.Int8Dynamic)
         {
@@ -223,6 +245,7 @@ public static class Compilation
         }
         var overrides = isStatic ? MixedPrecisionOptions.ParseOverrides(r.LayerPrecision, model) : [];
         HashSet<string>? keepFloat = overrides.Where(kv => kv.Value == LayerPrecisionKind.Float).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        HashSet<string> weightOnly = overrides.Where(kv => kv.Value == LayerPrecisionKind.Int8WeightOnly).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
         if (mode == QuantizationMode.Int8 && overrides.Any(kv => kv.Value == LayerPrecisionKind.Int8))
             r.Log?.Invoke($"{display}: warning {EdgeCodes.InvalidQuantizationOption}: LayerPrecision Int8 entries have no effect under Quantization Int8 (every layer with an int8 kernel is int8).");
         MixedPrecisionPlan? autoPlan = null;
@@ -239,15 +262,18 @@ public static class Compilation
                 MaxSearchSeconds = seconds,
                 Overrides = overrides,
                 MaxDegreeOfParallelism = r.MaxDegreeOfParallelism,
+                BudgetMode = MixedPrecisionOptions.ParseBudgetMode(r.AccuracyBudgetMode),
+                Profile = DeviceProfile.Resolve(r.TargetDevice, r.RuntimeIdentifier),
                 CachePath = Path.Combine(r.OutDir, (r.PlanName is { Length: > 0 } pn ? pn : className) + ".autoplan.cache"),
                 CacheKey = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles,
-                    $"auto-eval\ncalibration-method={r.CalibrationMethod}\ninput-shapes={r.InputShapes}\npruning={r.Pruning}|{r.PruningLayers}|{r.PruningExclude}|{r.PruningSteps}|{r.PruningCriterion}|{r.PruningRecovery}\ncompiler={ArtifactWriter.CompilerVersion}\n",
+                    $"auto-eval\ncalibration-method={r.CalibrationMethod}\nequalization={options.Equalization}\nbias-correction={options.BiasCorrection}\ninput-shapes={r.InputShapes}\npruning={r.Pruning}|{r.PruningLayers}|{r.PruningExclude}|{r.PruningSteps}|{r.PruningCriterion}|{r.PruningRecovery}\ncompiler={ArtifactWriter.CompilerVersion}\n",
                     dataFiles),
             };
             autoPlan = new MixedPrecisionSearch(model, result, searchData, searchLabels, mpo, r.Log).Run(searchSet);
             keepFloat = MixedPrecisionSearch.KeepFloat(autoPlan);
+            weightOnly = MixedPrecisionSearch.WeightOnly(autoPlan);
         }
-        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
+        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null, weightOnly.Count > 0 ? weightOnly : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
         if (autoPlan is not null) lowering.Compiled.Sections.Add(new ReportSection("mixedPrecision", autoPlan.Markdown(), autoPlan.Json()));
         if (lowering.FloatNodes.Count > 0)
             r.Log?.Invoke(isStatic
@@ -310,6 +336,11 @@ public static class Compilation
         sb.Append("max-accuracy-drop=").Append(r.MaxAccuracyDrop).Append('\n');
         if (r.LayerPrecision.Length > 0 || r.MaxSearchSeconds.Length > 0)
             sb.Append("layer-precision=").Append(r.LayerPrecision).Append("\nmax-search-seconds=").Append(r.MaxSearchSeconds).Append('\n');
+        if (r.Equalization.Length > 0 || r.BiasCorrection.Length > 0 || r.AccuracyBudgetMode.Length > 0)
+            sb.Append("equalization=").Append(r.Equalization).Append("\nbias-correction=").Append(r.BiasCorrection).Append("\naccuracy-budget-mode=").Append(r.AccuracyBudgetMode).Append('\n');
+        // The device profile shapes an Auto plan (its latency table).
+        if (r.Quantization.Equals("Auto", StringComparison.OrdinalIgnoreCase))
+            sb.Append("device-profile=").Append(DeviceProfile.Resolve(r.TargetDevice, r.RuntimeIdentifier).ToJson().ReplaceLineEndings("")).Append('\n');
         if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0 || r.PruningRecovery.Length > 0)
             sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
                 .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('|').Append(r.PruningRecovery).Append('\n');

@@ -32,7 +32,12 @@ public class Int8BlocksTests(ITestOutputHelper output)
 
     [Fact]
     public void ResNet_basic_block_lowers_to_int8_and_agrees_with_ORT_on_the_QDQ_export()
-        => Check("resnet", ResNetBlock(), "x", [16, 12, 12], expectFloat: 0);
+        // Bias correction off here: with it, one output of 36 864 lands 2 steps from ORT's unfused QDQ graph (ORT_DISABLE_ALL)
+        // while staying identical to ORT's fused integer kernels (ORT_ENABLE_ALL). Checked: the second Conv differs from ORT by
+        // one step (a rounding boundary, within the contract) on a sample the per-layer check below (first 4 samples) does not
+        // see, and the residual Add's input/output scale ratio turns it into 2 output steps. The final-output "within one step"
+        // bound is not guaranteed through two layers; this test keeps the arithmetic identical so the bound holds here.
+        => Check("resnet", ResNetBlock(), "x", [16, 12, 12], expectFloat: 0, biasCorrection: false);
 
     [Fact]
     public void Concat_of_differently_quantized_inputs_falls_back_to_float_and_the_interpreter_runs_it()
@@ -116,7 +121,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
         return best;
     }
 
-    private void Check(string id, Model model, string inputName, int[] sampleShape, int expectFloat)
+    private void Check(string id, Model model, string inputName, int[] sampleShape, int expectFloat, bool biasCorrection = true)
     {
         var inv = CultureInfo.InvariantCulture;
         int len = sampleShape.Aggregate(1, (p, d) => p * d);
@@ -124,7 +129,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
         var data = new float[Samples * len];
         for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1);
         var calibration = CalibrationData.FromArrays([new(inputName, Tensor.FromArray(data, [Samples, .. sampleShape]))], model);
-        var quantization = PostTrainingQuantizer.Quantize(model, calibration, new QuantizationOptions { Mode = QuantizationMode.Int8, Method = CalibrationMethod.MinMax });
+        var quantization = PostTrainingQuantizer.Quantize(model, calibration, new QuantizationOptions { Mode = QuantizationMode.Int8, Method = CalibrationMethod.MinMax, BiasCorrection = biasCorrection });
         string outName = model.Graph.Outputs[0].Name;
         var pout = quantization.Activations[outName];
 

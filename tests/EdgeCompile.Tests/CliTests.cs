@@ -44,6 +44,50 @@ public class CliTests
     }
 
     [Fact]
+    public void QuantizationAutoTakesBudgetModeTargetDeviceAndPreparationSwitches()
+    {
+        var dir = TempDir();
+        string calib = Path.Combine(Path.GetDirectoryName(Digits)!, "digits_calib_x.npy");
+        // A 0-second budget: EDGE4013 by default, a warning and a float32 build with Warn.
+        var (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib,
+            "--max-search-seconds", "0", "--target-device", "arm64-dotprod", "--equalization", "false", "--bias-correction", "false");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error EDGE4013", output);
+        (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib,
+            "--max-search-seconds", "0", "--target-device", "arm64-dotprod", "--accuracy-budget-mode", "Warn");
+        Assert.True(exit == 0, output);
+        Assert.Contains("warning EDGE4013", output);
+        string report = File.ReadAllText(Path.Combine(dir, "Digits.report.md"));
+        Assert.Contains("latency profile `arm64-dotprod`", report);
+        Assert.Contains("Graph preparation: cross-layer equalization of 3 layer pair(s)", report);
+
+        (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib, "--runtime-identifier", "linux-arm64", "--target-device", "cortex-z99");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error EDGE4015", output);
+        (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Int8", "--calibration-data", calib, "--equalization", "maybe");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("error EDGE4005", output);
+    }
+
+    [Fact]
+    public void MeasureDeviceWritesAProfileTheCompilerReads()
+    {
+        var dir = TempDir();
+        string profile = Path.Combine(dir, "here.json");
+        var (exit, output) = Edgec("measure-device", "--out", profile, "--name", "here", "--repeats", "1");
+        Assert.True(exit == 0, output);
+        var p = Compiler.Lowering.Int8.DeviceProfile.Resolve(profile, null);
+        Assert.Equal("here", p.Name);
+        Assert.Equal("ns", p.Unit);
+        Assert.True(p.MacCost["Conv.int8"] > 0 && p.MacCost["Gemm.float32"] > 0);
+        Assert.Equal(2, Edgec("measure-device").Exit);   // --out is required
+        string calib = Path.Combine(Path.GetDirectoryName(Digits)!, "digits_calib_x.npy");
+        (exit, output) = Edgec("compile", "--model", Digits, "--out-dir", dir, "--quantization", "Auto", "--calibration-data", calib, "--target-device", profile);
+        Assert.True(exit == 0, output);
+        Assert.Contains("latency profile `here` (ns)", File.ReadAllText(Path.Combine(dir, "Digits.report.md")));
+    }
+
+    [Fact]
     public void CompilesTheSampleAndPrintsTheReportPath()
     {
         var dir = TempDir();

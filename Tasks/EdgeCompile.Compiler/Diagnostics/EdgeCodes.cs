@@ -99,6 +99,14 @@ public static class EdgeCodes
     public const string UnknownLayerPrecisionName = "EDGE4010";
     /// <summary>LayerPrecision asks for Int8 on a layer the int8 lowering cannot run in int8.</summary>
     public const string LayerPrecisionNotPossible = "EDGE4011";
+    /// <summary>Quantization Auto: no plan with any layer quantized meets MaxAccuracyDrop (an error; a warning with AccuracyBudgetMode="Warn").</summary>
+    public const string AccuracyBudgetNotMet = "EDGE4012";
+    /// <summary>Quantization Auto: MaxSearchSeconds ran out before the all-int8 plan was evaluated (error; warning with AccuracyBudgetMode="Warn").</summary>
+    public const string SearchTimeTooShort = "EDGE4013";
+    /// <summary>Quantization Auto: top-1 cannot be measured on the evaluation data (an output with fewer than 2 classes, or labels outside the classes).</summary>
+    public const string AccuracyNotMeasurable = "EDGE4014";
+    /// <summary>EdgeTargetDevice names no known device profile, or the profile file is missing or malformed.</summary>
+    public const string InvalidDeviceProfile = "EDGE4015";
 
     // 5000-5099: pruning.
     /// <summary>A Pruning, PruningLayers, PruningExclude, PruningSteps or PruningCriterion value is malformed or out of range.</summary>

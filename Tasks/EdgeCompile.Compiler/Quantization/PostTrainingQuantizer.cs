@@ -18,6 +18,10 @@ public sealed class QuantizationResult
     public required IReadOnlyList<LayerRequantization> Layers { get; init; }
     public CalibrationResult? Calibration { get; init; }
     public required IReadOnlyList<QuantWarning> Warnings { get; init; }
+    /// <summary>Layer pairs cross-layer equalization rescaled (in the model itself, before calibration).</summary>
+    public IReadOnlyList<EqualizedPair> Equalized { get; init; } = [];
+    /// <summary>Corrected biases of the int8 layers; the float model keeps its biases (apply with <see cref="BiasCorrection.Apply"/>).</summary>
+    public IReadOnlyList<BiasCorrectionEntry> BiasCorrections { get; init; } = [];
 }
 
 /// <summary>
@@ -41,6 +45,8 @@ public static class PostTrainingQuantizer
             Passes.RemoveDeadCode.Run(model);
         }
         CheckPreQuantized(model);
+        bool preQuantized = model.Graph.Nodes.Any(n => n.Domain.Length == 0 && n.OpType is "QuantizeLinear" or "DequantizeLinear");
+        var equalized = options.Mode == QuantizationMode.Int8 && options.Equalization && !preQuantized ? CrossLayerEqualization.Run(model) : [];
         var warnings = new List<QuantWarning>();
         var activations = new Dictionary<string, QuantParam>(StringComparer.Ordinal);
         CalibrationResult? calibration = null;
@@ -59,10 +65,14 @@ public static class PostTrainingQuantizer
         // The parameters the int8 plan uses (MaxPool, shape-only ops and shared-parameter Concat keep their input's).
         activations = QdqExporter.PlanActivations(model, activations);
         var weights = QdqExporter.WeightParams(model, activations);
-        var qdq = QdqExporter.Export(model, activations, weights);
+        var corrections = options.Mode == QuantizationMode.Int8 && options.BiasCorrection && !preQuantized && data is not null
+            ? BiasCorrection.Compute(model, data, weights, options.BiasCorrectionSamples, options.MaxDegreeOfParallelism) : [];
+        // The export describes the int8 plan: corrected biases (the float model keeps its own).
+        var qdq = QdqExporter.Export(corrections.Count > 0 ? BiasCorrection.Apply(Pruning.Pruner.Snapshot(model), corrections) : model, activations, weights);
         return new QuantizationResult
         {
             QdqModel = qdq, Activations = activations, Weights = weights, Calibration = calibration, Warnings = warnings,
+            Equalized = equalized, BiasCorrections = corrections,
             Layers = Requantization(model, activations, weights),
         };
     }

@@ -44,6 +44,14 @@ public sealed record QuantizationOptions
     public int MaxDegreeOfParallelism { get; init; } = -1;
     /// <summary>Fold inference BatchNormalization into the preceding Conv before calibrating (standard for PTQ).</summary>
     public bool FoldBatchNorm { get; init; } = true;
+    /// <summary>Static int8 (Int8, Auto): cross-layer equalization before calibration (<see cref="CrossLayerEqualization"/>;
+    /// metadata <c>Equalization="false"</c> turns it off). Default on: measured in docs/quantization.md ("Graph preparation").</summary>
+    public bool Equalization { get; init; } = true;
+    /// <summary>Static int8 (Int8, Auto): empirical bias correction of the int8 layers (<see cref="BiasCorrection"/>;
+    /// metadata <c>BiasCorrection="false"</c> turns it off). Default on: measured in docs/quantization.md.</summary>
+    public bool BiasCorrection { get; init; } = true;
+    /// <summary>Calibration samples bias correction reads (the first ones).</summary>
+    public int BiasCorrectionSamples { get; init; } = 256;
 
     public const CalibrationMethod DefaultMethod = CalibrationMethod.Percentile;
 
@@ -55,6 +63,12 @@ public sealed record QuantizationOptions
 
     public static QuantizationMode ParseMode(string s) => Enum.TryParse<QuantizationMode>(s, ignoreCase: true, out var m) && Enum.IsDefined(m)
         ? m : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"Quantization '{s}' is unknown (use None, Int8, Int8Dynamic, Int8WeightOnly or Auto).");
+
+    /// <summary>A true/false metadata switch; empty means <paramref name="default"/> (EDGE4005 otherwise).</summary>
+    public static bool ParseSwitch(string text, string name, bool @default) =>
+        text is not { Length: > 0 } t ? @default
+        : bool.TryParse(t.Trim(), out bool v) ? v
+        : throw new EdgeException(EdgeCodes.InvalidQuantizationOption, $"{name} '{t}' is not 'true' or 'false'.");
 
     public void Validate()
     {

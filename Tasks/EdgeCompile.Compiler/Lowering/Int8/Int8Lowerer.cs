@@ -44,10 +44,15 @@ public static class Int8Lowerer
     /// <summary>
     /// Lowers <paramref name="model"/>. <paramref name="keepFloat"/>: nodes to keep float32 even where an int8 kernel exists
     /// (mixed precision, Quantization=Auto, LayerPrecision), matched by node name or by any output name; they are lowered like
-    /// nodes without an int8 kernel (float32 between Dequantize/Quantize).
+    /// nodes without an int8 kernel (float32 between Dequantize/Quantize). <paramref name="weightOnly"/>: nodes (same matching)
+    /// run as Int8WeightOnly (int8 weights dequantized before the float kernel, float32 activations) when they have a quantizable
+    /// constant weight, else like <paramref name="keepFloat"/>.
     /// </summary>
-    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null)
+    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null, IReadOnlySet<string>? weightOnly = null)
     {
+        // Bias correction (docs/quantization.md) applies to the layers that run with int8 weights, on a copy: the caller's
+        // model stays the float reference.
+        if (quantization.BiasCorrections.Count > 0) model = BiasCorrection.Apply(Pruning.Pruner.Snapshot(model), quantization.BiasCorrections, keepFloat);
         Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);
@@ -65,7 +70,9 @@ public static class Int8Lowerer
             int before = s.Ctx.Calls.Count;
             bool int8;
             bool forced = keepFloat is not null && (keepFloat.Contains(n.Name) || n.Outputs.Any(o => o.Length > 0 && keepFloat.Contains(o)));
-            try { int8 = !forced && s.TryInt8(n); }
+            bool wantWeightOnly = weightOnly is not null && (weightOnly.Contains(n.Name) || n.Outputs.Any(o => o.Length > 0 && weightOnly.Contains(o)));
+            bool weightsInt8 = false;
+            try { int8 = !forced && !wantWeightOnly && s.TryInt8(n); }
             catch (EdgeException e) { throw e.WithNode(n.DisplayName, n.OpType); }
             if (!int8)
             {
@@ -74,7 +81,11 @@ public static class Int8Lowerer
                 foreach (var v in n.Inputs)
                     if (v.Length > 0) s.EnsureFloat(v);
                 int fusedBefore = s.Ctx.Fused.Count;
-                try { lowering.Lower(s.Ctx, n); }
+                try
+                {
+                    weightsInt8 = wantWeightOnly && Int8WeightLowerer.TryWeightOnly(s.Ctx, quantization, n, s.ParameterCounts);
+                    if (!weightsInt8) lowering.Lower(s.Ctx, n);
+                }
                 catch (EdgeException e) { throw e.WithNode(n.DisplayName, n.OpType); }
                 foreach (var o in n.Outputs) s.FloatReady.Add(o);
                 foreach (var f in s.Ctx.Fused) foreach (var o in f.Outputs) s.FloatReady.Add(o);
@@ -83,7 +94,7 @@ public static class Int8Lowerer
             long macs = Lowerer.Macs(s.Ctx, n);
             macsTotal += macs;
             long parameters = n.Inputs.Where(i => i.Length > 0 && s.Ctx.Constant(i) is not null && n.OpType is "Conv" or "Gemm" or "MatMul").Sum(i => (long)s.Ctx.Constant(i)!.Length);
-            layers.Add(Lowerer.Layer(s.Ctx, n, before, parameters, macs, int8 ? "int8" : "float32"));
+            layers.Add(Lowerer.Layer(s.Ctx, n, before, parameters, macs, int8 ? "int8" : weightsInt8 ? Int8WeightLowerer.WeightOnlyPrecision : "float32"));
         }
         foreach (var o in g.Outputs) s.EnsureFloat(o.Name);
 

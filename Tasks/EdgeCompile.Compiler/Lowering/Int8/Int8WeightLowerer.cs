@@ -73,6 +73,20 @@ public static class Int8WeightLowerer
         };
     }
 
+    /// <summary>
+    /// One layer in <c>Int8WeightOnly</c> inside another lowering (Quantization=Auto, LayerPrecision <c>name:Int8WeightOnly</c>):
+    /// the weight stored int8 per channel, dequantized into scratch before the layer's float kernel. Its inputs must already
+    /// exist as float32. New constants' parameter counts go to <paramref name="parameterCounts"/>. False when the layer has no
+    /// quantizable constant weight.
+    /// </summary>
+    public static bool TryWeightOnly(LoweringContext ctx, QuantizationResult quantization, Node n, IDictionary<string, long> parameterCounts)
+    {
+        var s = new State(ctx, quantization);
+        if (!s.TryWeightOnly(n)) return false;
+        foreach (var (k, v) in s.ParameterCounts) parameterCounts[k] = v;
+        return true;
+    }
+
     private sealed class State(LoweringContext ctx, QuantizationResult q)
     {
         public readonly LoweringContext Ctx = ctx;

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EdgeCompile.Compiler.Diagnostics;
+
+namespace EdgeCompile.Compiler.Lowering.Int8;
+
+/// <summary>
+/// The latency table of one target (docs/mixed-precision.md, "Latency model"): cost per MAC of Conv/Gemm/MatMul per precision
+/// (<c>float32</c>, <c>int8</c>, <c>int8weights</c>) and cost per element of the Quantize/Dequantize edges and of the weight
+/// dequantization Int8WeightOnly runs before its float kernel. Units are arbitrary but one unit per file (the search only
+/// compares plans of one profile): the committed design-ratio profiles use "one float32 MAC = 1", measured ones nanoseconds.
+/// Profiles are JSON files under <c>build/devices/</c> (embedded in the compiler), chosen by <c>EdgeTargetDevice</c> (a name
+/// or a path to a file, e.g. one <c>edgec measure-device</c> wrote), else derived from the RuntimeIdentifier.
+/// </summary>
+public sealed record DeviceProfile
+{
+    public required string Name { get; init; }
+    /// <summary>Where the numbers came from (design ratio, or machine/date/command of a measurement).</summary>
+    public required string Source { get; init; }
+    public string Unit { get; init; } = "float32 MAC = 1";
+    /// <summary>"Op.precision" (Conv, Gemm, MatMul × float32, int8, int8weights) → cost per MAC.</summary>
+    public required IReadOnlyDictionary<string, double> MacCost { get; init; }
+    public double QuantizeCostPerElement { get; init; }
+    public double DequantizeCostPerElement { get; init; }
+    /// <summary>Int8WeightOnly: rebuilding one float32 weight element from int8 before each run of the layer.</summary>
+    public double DequantizeWeightCostPerElement { get; init; }
+
+    public const string DefaultName = "x64-avx2";
+
+    public double CostPerMac(string op, string precision)
+    {
+        string p = precision switch { "int8" => "int8", Int8WeightLowerer.WeightOnlyPrecision => "int8weights", _ => "float32" };
+        return MacCost.TryGetValue(op + "." + p, out var c) ? c
+            : MacCost.TryGetValue("*." + p, out var d) ? d
+            : p == "int8weights" && MacCost.TryGetValue(op + ".float32", out var f) ? f
+            : MacCost.GetValueOrDefault("*.float32", 1);
+    }
+
+    /// <summary>The committed profiles' names (build/devices/*.json, embedded).</summary>
+    public static IReadOnlyList<string> BuiltIn() => typeof(DeviceProfile).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith("devices/", StringComparison.Ordinal) && n.EndsWith(".json", StringComparison.Ordinal))
+        .Select(n => n["devices/".Length..^".json".Length]).OrderBy(n => n, StringComparer.Ordinal).ToList();
+
+    /// <summary>
+    /// The profile for <paramref name="targetDevice"/> (a built-in name, or a path to a .json file), else for the
+    /// RuntimeIdentifier (<c>*-x64</c> → x64-avx2, <c>*-arm64</c> → arm64, the conservative one without the dot-product
+    /// extension), else the default (x64-avx2). Unknown names and unreadable files are EDGE4015.
+    /// </summary>
+    public static DeviceProfile Resolve(string? targetDevice, string? runtimeIdentifier)
+    {
+        if (targetDevice is { Length: > 0 } t)
+        {
+            if (t.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || t.Contains('/') || t.Contains('\\'))
+            {
+                if (!File.Exists(t)) throw new EdgeException(EdgeCodes.InvalidDeviceProfile, $"EdgeTargetDevice '{t}': no such profile file.");
+                return Parse(File.ReadAllText(t), t);
+            }
+            return LoadBuiltIn(t) ?? throw new EdgeException(EdgeCodes.InvalidDeviceProfile,
+                $"EdgeTargetDevice '{t}' is not a known device profile (known: {string.Join(", ", BuiltIn())}; or give a path to a .json profile, e.g. one `edgec measure-device` wrote).");
+        }
+        string? fromRid = runtimeIdentifier is { Length: > 0 } rid
+            ? rid.EndsWith("-x64", StringComparison.OrdinalIgnoreCase) || rid == "x64" ? "x64-avx2"
+            : rid.EndsWith("-arm64", StringComparison.OrdinalIgnoreCase) || rid == "arm64" ? "arm64" : null
+            : null;
+        return LoadBuiltIn(fromRid ?? DefaultName)!;
+    }
+
+    private static DeviceProfile? LoadBuiltIn(string name)
+    {
+        using var s = typeof(DeviceProfile).Assembly.GetManifestResourceStream("devices/" + name + ".json");
+        if (s is null) return null;
+        using var r = new StreamReader(s);
+        return Parse(r.ReadToEnd(), name + ".json");
+    }
+
+    /// <summary>Reads a profile (EDGE4015 on malformed JSON, missing or negative costs).</summary>
+    public static DeviceProfile Parse(string json, string where)
+    {
+        try
+        {
+            var root = JsonNode.Parse(json) as JsonObject ?? throw new FormatException("not a JSON object");
+            var macs = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (root["macCost"] is not JsonObject m) throw new FormatException("no 'macCost' object");
+            foreach (var (k, v) in m) macs[k] = Cost(v, "macCost." + k);
+            if (!macs.ContainsKey("*.float32") && !macs.Keys.Any(k => k.EndsWith(".float32", StringComparison.Ordinal)))
+                throw new FormatException("'macCost' has no float32 entry");
+            return new DeviceProfile
+            {
+                Name = root["name"]?.GetValue<string>() ?? throw new FormatException("no 'name'"),
+                Source = root["source"]?.GetValue<string>() ?? throw new FormatException("no 'source' (say where the numbers came from)"),
+                Unit = root["unit"]?.GetValue<string>() ?? "float32 MAC = 1",
+                MacCost = macs,
+                QuantizeCostPerElement = Cost(root["quantizePerElement"], "quantizePerElement"),
+                DequantizeCostPerElement = Cost(root["dequantizePerElement"], "dequantizePerElement"),
+                DequantizeWeightCostPerElement = Cost(root["dequantizeWeightPerElement"], "dequantizeWeightPerElement"),
+            };
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            throw new EdgeException(EdgeCodes.InvalidDeviceProfile, $"Device profile '{where}' is malformed: {e.Message}.");
+        }
+
+        static double Cost(JsonNode? v, string what)
+        {
+            double d = v?.GetValue<double>() ?? throw new FormatException($"no '{what}'");
+            return d >= 0 && double.IsFinite(d) ? d : throw new FormatException($"'{what}' is {d.ToString(CultureInfo.InvariantCulture)}, not a non-negative cost");
+        }
+    }
+
+    public string ToJson(string? comment = null)
+    {
+        var o = new JsonObject
+        {
+            ["name"] = Name, ["source"] = Source, ["unit"] = Unit,
+            ["macCost"] = new JsonObject(MacCost.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 6))))),
+            ["quantizePerElement"] = Math.Round(QuantizeCostPerElement, 6), ["dequantizePerElement"] = Math.Round(DequantizeCostPerElement, 6),
+            ["dequantizeWeightPerElement"] = Math.Round(DequantizeWeightCostPerElement, 6),
+        };
+        if (comment is not null) o["comment"] = comment;
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    }
+}
