@@ -22,7 +22,9 @@ public static class Int8Checks
         ("QGemm dequantized float output", () => Gemm(Output.F32)),
         ("QGemm overflow bound k = MaxK", GemmOverflowBound),
         ("QConv.Conv2D", Conv2D),
+        ("QConv.Conv2D large shapes", Conv2DLarge),
         ("QConv.DepthwiseConv3x3", Depthwise),
+        ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QElementwise.Add", Add),
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),
@@ -249,8 +251,33 @@ public static class Int8Checks
             int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 3), sw = r.Next(1, 3), dh = r.Next(1, 3), dw = r.Next(1, 3);
             int pt = r.Next(0, 2), pl = r.Next(0, 2), h = r.Next(3, 10), width = r.Next(3, 12);
             if (it % 8 == 0) { kh = kw = 1; sh = sw = dh = dw = 1; pt = pl = 0; }
+            ConvCase(r, bn, c, k, group, kh, kw, sh, sw, dh, dw, pt, pl, h, width);
+        }
+    }
+
+    /// <summary>Shapes of the AVX2 blocked path's edges: several pixel tiles (the last one ragged), 8-channel blocks with a
+    /// 4-channel tail and a ragged one, large reductions (small tiles), pointwise convolutions read in place and strided,
+    /// padded, dilated and grouped ones.</summary>
+    private static void Conv2DLarge()
+    {
+        var r = new Random(15);
+        //                  bn  c   k  grp kh kw sh sw dh dw pt pl  h   w
+        ConvCase(r, 1, 64, 24, 1, 3, 3, 1, 1, 1, 1, 1, 1, 20, 21);     // kd 576: tile 48, 9 tiles, ragged last
+        ConvCase(r, 1, 40, 36, 1, 1, 1, 1, 1, 1, 1, 0, 0, 23, 23);     // pointwise, 529 pixels: tiles of 256 + ragged
+        ConvCase(r, 2, 17, 13, 1, 1, 1, 1, 1, 1, 1, 0, 0, 9, 7);       // pointwise, odd kd, batch 2
+        ConvCase(r, 1, 24, 20, 1, 3, 3, 2, 2, 1, 1, 1, 1, 17, 18);     // stride 2, padded
+        ConvCase(r, 1, 16, 16, 2, 3, 3, 1, 1, 2, 2, 2, 2, 12, 13);     // groups, dilation 2
+        ConvCase(r, 1, 3, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 31, 30);      // the stem: kd 27
+        ConvCase(r, 1, 520, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 5, 6);      // kd 4680: minimum tile 16
+        ConvCase(r, 1, 8, 9, 1, 1, 5, 1, 2, 1, 1, 0, 2, 6, 19);        // 1x5, stride 1x2, pad left only
+    }
+
+    private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)
+    {
+        {
+            int cg = c / group, kg = k / group;
             int oh = (h + 2 * pt - dh * (kh - 1) - 1) / sh + 1, ow = (width + 2 * pl - dw * (kw - 1) - 1) / sw + 1;
-            if (oh < 1 || ow < 1) continue;
+            if (oh < 1 || ow < 1) return;
             var x = Bytes(r, bn * c * h * width); var w = Weights(r, k * cg * kh * kw);
             var packed = new sbyte[QConv.PackedLength(k, cg, kh, kw, group)];
             QConv.PackWeights(w, packed, k, cg, kh, kw, group);
@@ -294,8 +321,24 @@ public static class Int8Checks
         {
             int stride = 1 + it % 2, c = r.Next(1, 5), bn = r.Next(1, 3), h = r.Next(1, 12), width = r.Next(1, 60);
             int pt = r.Next(0, 2), pl = r.Next(0, 2), pb = r.Next(0, 2), pr = r.Next(0, 2);
+            DepthwiseCase(r, stride, c, bn, h, width, pt, pl, pb, pr);
+        }
+    }
+
+    /// <summary>MobileNetV2's depthwise shapes (the AVX2 plane path) and planes too large for it (the row path), both strides.</summary>
+    private static void DepthwiseLarge()
+    {
+        var r = new Random(16);
+        foreach (var (h, stride) in new[] { (112, 1), (112, 2), (56, 1), (28, 2), (14, 1), (7, 1), (4, 2), (130, 1), (129, 2) })
+            DepthwiseCase(r, stride, 3, 1, h, h + r.Next(0, 3), 1, 1, 1, 1);
+        DepthwiseCase(r, 1, 2, 1, 9, 20, 2, 3, 0, 0);   // padding 2/3 on the top/left, none at the bottom/right
+    }
+
+    private static void DepthwiseCase(Random r, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
+    {
+        {
             int oh = (h + pt + pb - 3) / stride + 1, ow = (width + pl + pr - 3) / stride + 1;
-            if (oh < 1 || ow < 1) continue;
+            if (oh < 1 || ow < 1) return;
             var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * 9);
             int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
             var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-5000, 5000)).ToArray();

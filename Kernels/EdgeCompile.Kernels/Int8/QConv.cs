@@ -19,8 +19,25 @@ public static class QConv
     /// <summary>Packed weight length for <see cref="Conv2D"/>: per group, <see cref="QGemm.PackedLength"/>(k / group, cPerGroup * kh * kw).</summary>
     public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group) => group * QGemm.PackedLength(k / group, cPerGroup * kh * kw);
 
-    /// <summary>Scratch bytes <see cref="Conv2D"/> needs: one patch, cPerGroup * kh * kw.</summary>
-    public static int ScratchLength(int cPerGroup, int kh, int kw) => cPerGroup * kh * kw;
+    /// <summary>
+    /// Scratch bytes <see cref="Conv2D"/> needs for a reduction size kd = cPerGroup * kh * kw (k4 = kd rounded up to 4,
+    /// P = <see cref="TilePixels"/>(kd)): the AVX2 path's widened 8-channel weight block (16 * k4), its activation panel
+    /// (2 * k4 * P: int16 pairs for P output pixels) and two gathered rows (2 * P); at least kd (one patch, the row paths).
+    /// </summary>
+    public static int ScratchLength(int cPerGroup, int kh, int kw)
+    {
+        long kd = (long)cPerGroup * kh * kw;
+        if (kd < 1 || kd > QGemm.MaxK) return (int)Math.Max(kd, 0);
+        int k4 = ((int)kd + 3) & ~3, p = TilePixels((int)kd);
+        return Math.Max((int)kd, 16 * k4 + 2 * k4 * p + 2 * p);
+    }
+
+    /// <summary>Output pixels per panel of the AVX2 path: a multiple of 16 in [16, 256], the panel kept near 64 KiB.</summary>
+    internal static int TilePixels(int kd)
+    {
+        int k4 = (kd + 3) & ~3;
+        return Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
+    }
 
     /// <summary>Packs ONNX weights w[k, cPerGroup, kh, kw] (s8 in [-127, 127]) as <paramref name="group"/> consecutive
     /// <see cref="QGemm.PackWeights"/> matrices [k / group, cPerGroup * kh * kw].</summary>
@@ -49,7 +66,8 @@ public static class QConv
         if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
         if (y.Length != (long)n * k * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * k * oh * ow}.", nameof(y));
         if (packedW.Length != PackedLength(k, c / group, kh, kw, group)) throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected {PackedLength(k, c / group, kh, kw, group)}.", nameof(packedW));
-        if (scratch.Length < kd) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {kd}.", nameof(scratch));
+        int need = ScratchLength(c / group, kh, kw);
+        if (scratch.Length < need) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {need}.", nameof(scratch));
         if (bias.Length != 0 && bias.Length != k) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {k}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
         Requantization.ValidateParams(multiplier, shift, k, yZero, qmin, qmax, kernel);
@@ -61,6 +79,12 @@ public static class QConv
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
+        if (isa == QIsa.Avx2)
+        {
+            Conv2DAvx2(x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
+                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax);
+            return;
+        }
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
         int bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
         var patch = scratch.Slice(0, kd);
@@ -116,6 +140,197 @@ public static class QConv
             }
     }
 
+    // ---------------------------------------------------------------- AVX2: register-blocked, pixels in the vector lanes
+    //
+    // Per group and per tile of P output pixels (row-major oy*ow + ox), the patch values are laid out as a panel of int16
+    // pairs: panel[j][p] = (x_k(2j)(p) - xZero, x_k(2j+1)(p) - xZero) for k-pair j (out-of-image taps and padded k give 0).
+    // Per block of 8 output channels the packed n8k4 weights are widened once per tile to int16 pairs wide[j][c] =
+    // (w[c, 2j], w[c, 2j+1]). The micro-kernel holds 4 channels x 16 pixels in 8 int32 accumulators: per k-pair it loads
+    // two panel vectors and broadcasts four weight pairs, 8 vpmaddwd (int16 x int16 pairs summed in int32: |sum| <=
+    // 2 * 255 * 127, no saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 16 bytes per channel,
+    // which in NCHW are consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
+
+    private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
+        int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+    {
+        int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
+        int k4 = (kd + 3) & ~3, pairs = k4 / 2, tile = TilePixels(kd);
+        int bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
+        var wide = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 16 * k4));
+        var panel = MemoryMarshal.Cast<byte, int>(scratch.Slice(16 * k4, 2 * k4 * tile));
+        var rowA = scratch.Slice(16 * k4 + 2 * k4 * tile, tile);
+        var rowB = scratch.Slice(16 * k4 + 2 * k4 * tile + tile, tile);
+        var geo = new Geometry(h, width, kh, kw, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+            kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
+        Span<byte> tail = stackalloc byte[16];
+        for (int b = 0; b < n; b++)
+            for (int g = 0; g < group; g++)
+            {
+                var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
+                var wg = packedW.Slice(g * pl, pl);
+                for (int p0 = 0; p0 < ohw; p0 += tile)
+                {
+                    int np = Math.Min(tile, ohw - p0), npad = (np + 15) & ~15;
+                    for (int j = 0; j < pairs; j++)
+                    {
+                        var ra = PanelRow(xg, xZero, 2 * j, kd, in geo, p0, np, npad, rowA);
+                        var rb = PanelRow(xg, xZero, 2 * j + 1, kd, in geo, p0, np, npad, rowB);
+                        Interleave(ra, rb, xZero, panel.Slice(j * npad, npad), npad);
+                    }
+                    for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
+                    {
+                        WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
+                        for (int c0 = n0; c0 < Math.Min(kg, n0 + QGemm.BlockN); c0 += 4)
+                        {
+                            int nc = Math.Min(4, kg - c0);
+                            for (int q0 = 0; q0 < npad; q0 += 16)
+                            {
+                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0)), npad, ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs,
+                                    out var a00, out var a01, out var a10, out var a11, out var a20, out var a21, out var a30, out var a31);
+                                int count = Math.Min(16, np - q0);
+                                int chBase = b * k + g * kg + c0, o = p0 + q0;
+                                Epilogue(a00, a01, chBase, g * kg + c0, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
+                                if (nc > 1) Epilogue(a10, a11, chBase + 1, g * kg + c0 + 1, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
+                                if (nc > 2) Epilogue(a20, a21, chBase + 2, g * kg + c0 + 2, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
+                                if (nc > 3) Epilogue(a30, a31, chBase + 3, g * kg + c0 + 3, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
+                            }
+                        }
+                    }
+                }
+            }
+    }
+
+    private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
+
+    /// <summary>Row kk of the im2col matrix for output pixels [p0, p0 + np): a slice of x when it can be read in place
+    /// (1x1 stride-1 unpadded, npad bytes inside x), else gathered into <paramref name="row"/> (padding taps = xZero;
+    /// bytes np..npad are don't-care: they only feed discarded lanes).</summary>
+    private static ReadOnlySpan<byte> PanelRow(ReadOnlySpan<byte> xg, int xZero, int kk, int kd, in Geometry g, int p0, int np, int npad, Span<byte> row)
+    {
+        int hw = g.H * g.W;
+        if (kk >= kd) { row.Slice(0, npad).Fill((byte)xZero); return row; }
+        if (g.Pointwise)
+        {
+            if (kk * hw + p0 + npad <= xg.Length) return xg.Slice(kk * hw + p0, npad);
+            xg.Slice(kk * hw + p0, np).CopyTo(row);
+            return row;
+        }
+        int taps = g.Kh * g.Kw, ci = kk / taps, r = kk - ci * taps, ky = r / g.Kw, kx = r - ky * g.Kw;
+        var xc = xg.Slice(ci * hw, hw);
+        int p = p0, end = p0 + np, i = 0;
+        while (p < end)
+        {
+            int oy = p / g.Ow, ox = p - oy * g.Ow, seg = Math.Min(g.Ow - ox, end - p);
+            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+            var dst = row.Slice(i, seg);
+            if ((uint)iy >= (uint)g.H) dst.Fill((byte)xZero);
+            else
+            {
+                var src = xc.Slice(iy * g.W, g.W);
+                int ix0 = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                if (g.StrideW == 1)
+                {
+                    // Columns ix0 .. ix0 + seg: zero point left of 0 and right of W, a copy in between.
+                    int lo = Math.Clamp(-ix0, 0, seg), hi = Math.Clamp(g.W - ix0, lo, seg);
+                    dst.Slice(0, lo).Fill((byte)xZero);
+                    src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
+                    dst.Slice(hi).Fill((byte)xZero);
+                }
+                else
+                {
+                    for (int t = 0, ix = ix0; t < seg; t++, ix += g.StrideW) dst[t] = (uint)ix < (uint)g.W ? src[ix] : (byte)xZero;
+                }
+            }
+            p += seg; i += seg;
+        }
+        return row;
+    }
+
+    /// <summary>dst[p] = (a[p] - z, b[p] - z) as an int16 pair in one int32, p in [0, npad) (npad a multiple of 16).</summary>
+    private static void Interleave(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int z, Span<int> dst, int npad)
+    {
+        ref byte ra = ref MemoryMarshal.GetReference(a);
+        ref byte rb = ref MemoryMarshal.GetReference(b);
+        ref int d = ref MemoryMarshal.GetReference(dst);
+        var zv = Vector256.Create((short)z);
+        for (int p = 0; p < npad; p += 16)
+        {
+            var va = Vector128.LoadUnsafe(ref ra, (nuint)p);
+            var vb = Vector128.LoadUnsafe(ref rb, (nuint)p);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref d, (nuint)p);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, (nuint)(p + 8));
+        }
+    }
+
+    /// <summary>One packed n8k4 block (8 channels, k4 / 4 quads) widened to wide[j * 8 + c] = (w[c, 2j], w[c, 2j + 1]) as int16 pairs.</summary>
+    private static void WidenBlock(ReadOnlySpan<sbyte> block, int k4, Span<int> wide)
+    {
+        ref sbyte w0 = ref MemoryMarshal.GetReference(block);
+        ref int d = ref MemoryMarshal.GetReference(wide);
+        var evenOdd = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int q = 0; q < k4 / 4; q++)
+        {
+            var v = Vector256.LoadUnsafe(ref w0, (nuint)(q * 32));
+            // c0..c3 (k0..k3) and c4..c7 as int16; as int32: [c0 k01, c0 k23, c1 k01, ...]; even dwords = pairs (k0, k1).
+            var lo = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int16(v.GetLower()).AsInt32(), evenOdd);
+            var hi = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int16(v.GetUpper()).AsInt32(), evenOdd);
+            Avx2.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref d, (nuint)(q * 16));
+            Avx2.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref d, (nuint)(q * 16 + 8));
+        }
+    }
+
+    /// <summary>4 channels x 16 pixels: aCP = pixels 8P..8P+7 of channel C, sums over all k-pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(ref int panel, int stride, ref int wide, int pairs,
+        out Vector256<int> a00, out Vector256<int> a01, out Vector256<int> a10, out Vector256<int> a11,
+        out Vector256<int> a20, out Vector256<int> a21, out Vector256<int> a30, out Vector256<int> a31)
+    {
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = Vector256<int>.Zero;
+        for (int j = 0; j < pairs; j++)
+        {
+            var x0 = Vector256.LoadUnsafe(ref panel).AsInt16();
+            var x1 = Vector256.LoadUnsafe(ref panel, 8).AsInt16();
+            var w = Vector256.Create(wide).AsInt16();
+            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w));
+            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16();
+            a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x0, w));
+            a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16();
+            a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x0, w));
+            a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16();
+            a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(x0, w));
+            a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(x1, w));
+            panel = ref Unsafe.Add(ref panel, stride);
+            wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
+        }
+    }
+
+    /// <summary>Bias, requantization and the store of 16 (or count) consecutive outputs of one channel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Epilogue(Vector256<int> lo, Vector256<int> hi, int yChannel, int ch, ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier,
+        ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y, int ohw, int o, int count, Span<byte> tail)
+    {
+        if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
+        int pi = multiplier.Length == 1 ? 0 : ch;
+        var m = Vector256.Create(multiplier[pi]); var s = Vector256.Create(shift[pi]);
+        var r0 = Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax);
+        var r1 = Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax);
+        if (count == 16)
+        {
+            ref byte d = ref y[yChannel * ohw + o];
+            Requantization.StoreBytesAvx2(r0, ref d);
+            Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
+            return;
+        }
+        ref byte t = ref MemoryMarshal.GetReference(tail);
+        Requantization.StoreBytesAvx2(r0, ref t);
+        Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref t, 8));
+        tail.Slice(0, count).CopyTo(y.Slice(yChannel * ohw + o, count));
+    }
+
     // ---------------------------------------------------------------- depthwise 3x3
 
     /// <summary>
@@ -145,6 +360,11 @@ public static class QConv
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
         isa = QPaths.NoDot(isa);
+        if (isa == QIsa.Avx2 && DepthwisePlaneFits(h, width, oh, ow, stride, padTop, padLeft, out int hp, out int wp))
+        {
+            DepthwisePlaneAvx2(x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, hp, wp, multiplier, shift, yZero, qmin, qmax);
+            return;
+        }
         // Outputs per vector step and the input bytes a step reads past its first tap.
         int vec = isa == QIsa.Avx2 && stride == 1 ? 16 : 8;
         int need = isa == QIsa.AdvSimd && stride == 1 ? 10 : 18;
@@ -264,5 +484,118 @@ public static class QConv
             lo = AdvSimd.MultiplyWideningLowerAndAdd(lo, v.GetLower(), wq.GetLower());
             hi = AdvSimd.MultiplyWideningUpperAndAdd(hi, v, wq);
         }
+    }
+
+    // ---------------------------------------------------------------- depthwise 3x3, AVX2 plane path
+    //
+    // Per channel, the input plane is copied into a stack buffer padded with xZero on every side (so no output needs a
+    // bounds check), and the zero point is folded into the bias: sum (x - z) w + bias = sum x w + (bias - z sum w), exact
+    // in int32 (|x w| <= 255 * 127, 9 taps). Taps are taken in pairs (u8 pairs widened to int16, vpmaddwd by the weight pair):
+    // stride 1 runs over the flattened padded plane (q = oy * Wp + ox, 16 outputs per step; the Wp - ow columns per row
+    // that are not outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps
+    // are adjacent bytes and kx2 pairs with a zero weight.
+
+    internal const int PlaneBytes = 16384;
+
+    /// <summary>True when the AVX2 plane path takes this depthwise shape (padded plane and output fit the stack buffers).</summary>
+    internal static bool DepthwisePlaneFits(int h, int width, int oh, int ow, int stride, int padTop, int padLeft, out int hp, out int wp)
+    {
+        hp = Math.Max(h + padTop, (oh - 1) * stride + 3);
+        wp = Math.Max(width + padLeft, (ow - 1) * stride + 3);
+        long plane = (long)hp * wp + 96;
+        long outBytes = stride == 1 ? (long)oh * wp + 16 : (long)oh * ((ow + 15) & ~15);
+        return plane <= PlaneBytes && outBytes <= PlaneBytes;
+    }
+
+    private static void DepthwisePlaneAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
+        int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft, int hp, int wp,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+    {
+        Span<byte> plane = stackalloc byte[PlaneBytes];
+        Span<byte> outBuf = stackalloc byte[PlaneBytes];
+        int used = hp * wp + 96;
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                var xp = x.Slice((b * c + ch) * h * width, h * width);
+                var yp = y.Slice((b * c + ch) * oh * ow, oh * ow);
+                plane.Slice(0, used).Fill((byte)xZero);
+                for (int iy = 0; iy < h; iy++) xp.Slice(iy * width, width).CopyTo(plane.Slice((iy + padTop) * wp + padLeft));
+                var wc = w.Slice(ch * 9, 9);
+                int sumW = 0;
+                for (int t = 0; t < 9; t++) sumW += wc[t];
+                int bs = (bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW, pi = multiplier.Length == 1 ? 0 : ch;
+                var m = Vector256.Create(multiplier[pi]); var s = Vector256.Create(shift[pi]);
+                var bv = Vector256.Create(bs);
+                ref byte p0 = ref MemoryMarshal.GetReference(plane);
+                ref byte o0 = ref MemoryMarshal.GetReference(outBuf);
+                if (stride == 1)
+                {
+                    // Pairs: (r0k0, r0k1) (r0k2, r1k0) (r1k1, r1k2) (r2k0, r2k1) (r2k2, -).
+                    var w01 = Pair(wc[0], wc[1]); var w23 = Pair(wc[2], wc[3]); var w45 = Pair(wc[4], wc[5]); var w67 = Pair(wc[6], wc[7]); var w8 = Pair(wc[8], 0);
+                    int count = (oh - 1) * wp + ow;
+                    for (int q = 0; q < count; q += 16)
+                    {
+                        ref byte r0 = ref Unsafe.Add(ref p0, q);
+                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
+                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
+                        var lo = bv; var hi = bv;
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0), Vector128.LoadUnsafe(ref r0, 1), w01);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0, 2), Vector128.LoadUnsafe(ref r1), w23);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r1, 1), Vector128.LoadUnsafe(ref r1, 2), w45);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2), Vector128.LoadUnsafe(ref r2, 1), w67);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2, 2), Vector128<byte>.Zero, w8);
+                        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, q));
+                        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, q + 8));
+                    }
+                    for (int oy = 0; oy < oh; oy++) outBuf.Slice(oy * wp, ow).CopyTo(yp.Slice(oy * ow, ow));
+                }
+                else
+                {
+                    // Each output's (kx0, kx1) taps are the adjacent bytes at 2 ox; kx2 is the pair at 2 ox + 2 with weight (w2, 0).
+                    var wa0 = Pair(wc[0], wc[1]); var wb0 = Pair(wc[2], 0);
+                    var wa1 = Pair(wc[3], wc[4]); var wb1 = Pair(wc[5], 0);
+                    var wa2 = Pair(wc[6], wc[7]); var wb2 = Pair(wc[8], 0);
+                    int ow16 = (ow + 15) & ~15;
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte r0 = ref Unsafe.Add(ref p0, 2 * oy * wp);
+                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
+                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
+                        for (int ox = 0; ox < ow; ox += 16)
+                        {
+                            var lo = bv; var hi = bv;
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r1, 2 * ox), wa1, wb1);
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
+                            Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, oy * ow16 + ox));
+                            Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
+                        }
+                        outBuf.Slice(oy * ow16, ow).CopyTo(yp.Slice(oy * ow, ow));
+                    }
+                }
+            }
+
+        static Vector256<short> Pair(int w0, int w1) => Vector256.Create((int)((ushort)(short)w0 | (uint)(ushort)(short)w1 << 16)).AsInt16();
+    }
+
+    /// <summary>16 outputs: lo/hi += (a, b) pairs (u8 widened to int16) times the weight pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairTaps(ref Vector256<int> lo, ref Vector256<int> hi, Vector128<byte> a, Vector128<byte> b, Vector256<short> wPair)
+    {
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(a, b)), wPair));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(a, b)), wPair));
+    }
+
+    /// <summary>16 stride-2 outputs of one kernel row starting at <paramref name="row"/> (32 + 2 bytes read... + 32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StrideTwoTaps(ref Vector256<int> lo, ref Vector256<int> hi, ref byte row, Vector256<short> wa, Vector256<short> wb)
+    {
+        var v = Vector256.LoadUnsafe(ref row);
+        var v2 = Vector256.LoadUnsafe(ref row, 2);
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetLower()), wa));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetUpper()), wa));
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetLower()), wb));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetUpper()), wb));
     }
 }
