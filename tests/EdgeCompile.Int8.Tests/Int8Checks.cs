@@ -20,6 +20,9 @@ public static class Int8Checks
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),
+        ("QGemm u8 output, m >= 16", () => Gemm(Output.U8, large: true)),
+        ("QGemm int32 output, m >= 16", () => Gemm(Output.I32, large: true)),
+        ("QGemm dequantized float output, m >= 16", () => Gemm(Output.F32, large: true)),
         ("QGemm overflow bound k = MaxK", GemmOverflowBound),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
@@ -147,13 +150,16 @@ public static class Int8Checks
 
     private enum Output { U8, I32, F32 }
 
-    private static void Gemm(Output output)
+    /// <param name="large">m >= 16 (the AVX2 blocked path: row tiles, ragged 16-row blocks), k up to 700, and some k too
+    /// large for its stack scratch (the row path).</param>
+    private static void Gemm(Output output, bool large = false)
     {
-        var r = new Random(2 + (int)output);
-        for (int it = 0; it < 60; it++)
+        var r = new Random(2 + (int)output + (large ? 10 : 0));
+        for (int it = 0; it < (large ? 12 : 60); it++)
         {
-            int m = r.Next(1, 6), k = r.Next(1, 75), n = r.Next(1, 21);
+            int m = large ? r.Next(16, 90) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
             if (it % 10 == 0) k = r.Next(100, 300);
+            if (large && it % 4 == 3) k = r.Next(2000, 2600);
             var a = Bytes(r, m * k); var w = Weights(r, n * k);
             var packed = new sbyte[QGemm.PackedLength(n, k)];
             QGemm.PackWeights(w, packed, n, k);
@@ -270,6 +276,10 @@ public static class Int8Checks
         ConvCase(r, 1, 3, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 31, 30);      // the stem: kd 27
         ConvCase(r, 1, 520, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 5, 6);      // kd 4680: minimum tile 16
         ConvCase(r, 1, 8, 9, 1, 1, 5, 1, 2, 1, 1, 0, 2, 6, 19);        // 1x5, stride 1x2, pad left only
+        ConvCase(r, 1, 40, 20, 1, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7);       // a 7x7 stage: window tiles of several rows
+        ConvCase(r, 1, 6, 10, 1, 5, 5, 1, 1, 1, 1, 2, 2, 4, 3);        // 5x5 wider than the image
+        ConvCase(r, 1, 5, 9, 1, 1, 3, 1, 1, 1, 2, 0, 1, 8, 11);        // 1x3 dilated horizontally, stride 1
+        ConvCase(r, 1, 7, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 5);         // padded 1x1: gathered, not read in place
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)
@@ -285,7 +295,7 @@ public static class Int8Checks
             var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, k).Select(_ => r.Next(-5000, 5000)).ToArray();
             var mult = Enumerable.Range(0, k).Select(_ => Multiplier(r)).ToArray();
             var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
-            var scratch = new byte[QConv.ScratchLength(cg, kh, kw)];
+            var scratch = new byte[QConv.ScratchLength(c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group)];
             string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
             byte[] Run(QIsa p)
             {
@@ -608,7 +618,7 @@ public static class Int8Checks
         int[] az = [3]; float[] ascale = [0.1f], wscale = [0.01f];
         var x = Bytes(r, 2 * 8 * 9 * 11); var cw = new sbyte[QConv.PackedLength(8, 8, 3, 3, 1)];
         QConv.PackWeights(Weights(r, 8 * 8 * 9), cw, 8, 8, 3, 3, 1);
-        var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 3, 3)];
+        var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 9, 11, 8, 3, 3, 9, 11, 1, 1, 1, 1, 1, 1, 1)];
         var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
         var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
         var dwScales = new float[9]; var dwOut = new float[dw.Length];

@@ -20,23 +20,45 @@ public static class QConv
     public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group) => group * QGemm.PackedLength(k / group, cPerGroup * kh * kw);
 
     /// <summary>
-    /// Scratch bytes <see cref="Conv2D"/> needs for a reduction size kd = cPerGroup * kh * kw (k4 = kd rounded up to 4,
-    /// P = <see cref="TilePixels"/>(kd)): the AVX2 path's widened 8-channel weight block (16 * k4), its activation panel
-    /// (2 * k4 * P: int16 pairs for P output pixels) and two gathered rows (2 * P); at least kd (one patch, the row paths).
+    /// Scratch bytes <see cref="Conv2D"/> needs for this shape (the arguments as passed to it): at least one patch
+    /// ((c / group) * kh * kw, the row paths), and the AVX2 path's widened 8-channel weight block, activation panel and
+    /// input window or gathered rows (<see cref="ConvLayout"/>).
     /// </summary>
-    public static int ScratchLength(int cPerGroup, int kh, int kw)
+    public static int ScratchLength(int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW,
+        int padTop, int padLeft, int dilationH, int dilationW, int group)
     {
-        long kd = (long)cPerGroup * kh * kw;
-        if (kd < 1 || kd > QGemm.MaxK) return (int)Math.Max(kd, 0);
-        int k4 = ((int)kd + 3) & ~3, p = TilePixels((int)kd);
-        return Math.Max((int)kd, 16 * k4 + 2 * k4 * p + 2 * p);
+        if (group < 1 || c < group || kh < 1 || kw < 1 || oh < 0 || ow < 0 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padLeft < 0)
+            throw new ArgumentException($"QConv.ScratchLength: bad shape c={c}, kh={kh}, kw={kw}, group={group}.", nameof(c));
+        long kd = (long)(c / group) * kh * kw;
+        if (kd > QGemm.MaxK) throw new ArgumentException($"QConv.ScratchLength: reduction size {kd} exceeds {QGemm.MaxK}.", nameof(c));
+        var l = ConvLayout.Create(c / group, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
+        return (int)Math.Max(kd, l.Total);
     }
 
-    /// <summary>Output pixels per panel of the AVX2 path: a multiple of 16 in [16, 256], the panel kept near 64 KiB.</summary>
-    internal static int TilePixels(int kd)
+    /// <summary>
+    /// The AVX2 path's tiling and scratch layout. Stride 1 ("windowed"): tiles of <c>Rows</c> output rows; the input rows
+    /// they read are copied, for every channel of the group, into a window of <c>Wp</c> columns padded with the zero point,
+    /// so each im2col row is a contiguous slice of the window over q = row * Wp + ox (the Wp - ow columns past each row's
+    /// outputs are computed and dropped). 1x1 and other strides: tiles of <c>Tile</c> output pixels whose im2col rows are gathered.
+    /// Layout: wide (16 * k4), panel (2 * k4 * PanelPixels), then the window or two gathered rows.
+    /// </summary>
+    internal readonly record struct ConvLayout(int Kd, int K4, bool Windowed, int Wp, int Rows, int WindowRows, int Tile, int PanelPixels, long WindowBytes, long Total)
     {
-        int k4 = (kd + 3) & ~3;
-        return Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
+        public static ConvLayout Create(int cg, int width, int kh, int kw, int oh, int ow, int strideH, int strideW, int padLeft, int dilationH, int dilationW)
+        {
+            int kd = cg * kh * kw, k4 = (kd + 3) & ~3;
+            if (strideH == 1 && strideW == 1 && kh * kw > 1)
+            {
+                int wp = Math.Max(width + padLeft, ow + (kw - 1) * dilationW);
+                int rows = Math.Clamp(98304 / (k4 * wp), 1, Math.Max(oh, 1));
+                if (rows * wp < 32) rows = Math.Min(Math.Max(oh, 1), (32 + wp - 1) / wp);
+                int pixels = (rows * wp + 15) & ~15, windowRows = rows + (kh - 1) * dilationH;
+                long window = (long)cg * windowRows * wp + (kw - 1) * dilationW + 32;
+                return new(kd, k4, true, wp, rows, windowRows, rows * wp, pixels, window, 16L * k4 + 2L * k4 * pixels + window);
+            }
+            int tile = Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
+            return new(kd, k4, false, 0, 0, 0, tile, tile, 2L * tile, 16L * k4 + 2L * k4 * tile + 2L * tile);
+        }
     }
 
     /// <summary>Packs ONNX weights w[k, cPerGroup, kh, kw] (s8 in [-127, 127]) as <paramref name="group"/> consecutive
@@ -66,7 +88,7 @@ public static class QConv
         if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
         if (y.Length != (long)n * k * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * k * oh * ow}.", nameof(y));
         if (packedW.Length != PackedLength(k, c / group, kh, kw, group)) throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected {PackedLength(k, c / group, kh, kw, group)}.", nameof(packedW));
-        int need = ScratchLength(c / group, kh, kw);
+        int need = ScratchLength(c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
         if (scratch.Length < need) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {need}.", nameof(scratch));
         if (bias.Length != 0 && bias.Length != k) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {k}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
@@ -155,28 +177,50 @@ public static class QConv
         int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
-        int k4 = (kd + 3) & ~3, pairs = k4 / 2, tile = TilePixels(kd);
-        int bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
+        var l = ConvLayout.Create(cg, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
+        int k4 = l.K4, pairs = k4 / 2, bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
         var wide = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 16 * k4));
-        var panel = MemoryMarshal.Cast<byte, int>(scratch.Slice(16 * k4, 2 * k4 * tile));
-        var rowA = scratch.Slice(16 * k4 + 2 * k4 * tile, tile);
-        var rowB = scratch.Slice(16 * k4 + 2 * k4 * tile + tile, tile);
+        var panel = MemoryMarshal.Cast<byte, int>(scratch.Slice(16 * k4, 2 * k4 * l.PanelPixels));
+        var rest = scratch.Slice(16 * k4 + 2 * k4 * l.PanelPixels, (int)l.WindowBytes);
         var geo = new Geometry(h, width, kh, kw, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW,
             kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
+        var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
+        var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
         Span<byte> tail = stackalloc byte[16];
+        int taps = kh * kw, winPlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
                 var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
                 var wg = packedW.Slice(g * pl, pl);
-                for (int p0 = 0; p0 < ohw; p0 += tile)
+                int tiles = !l.Windowed ? (ohw + l.Tile - 1) / l.Tile : (oh + l.Rows - 1) / l.Rows;
+                for (int t = 0; t < tiles; t++)
                 {
-                    int np = Math.Min(tile, ohw - p0), npad = (np + 15) & ~15;
+                    // Output positions of this tile: pixels [p0, p0 + np) (gathered, or pointwise read in place), or rows
+                    // [oy0, oy0 + rows) as q in [0, rows * Wp) of the window.
+                    int p0, np, oy0 = 0, rows = 0;
+                    if (!l.Windowed) { p0 = t * l.Tile; np = Math.Min(l.Tile, ohw - p0); }
+                    else
+                    {
+                        oy0 = t * l.Rows; rows = Math.Min(l.Rows, oh - oy0);
+                        p0 = 0; np = rows * l.Wp;
+                        FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 - padTop, padLeft);
+                    }
+                    int npad = (np + 15) & ~15;
                     for (int j = 0; j < pairs; j++)
                     {
-                        var ra = PanelRow(xg, xZero, 2 * j, kd, in geo, p0, np, npad, rowA);
-                        var rb = PanelRow(xg, xZero, 2 * j + 1, kd, in geo, p0, np, npad, rowB);
-                        Interleave(ra, rb, xZero, panel.Slice(j * npad, npad), npad);
+                        ReadOnlySpan<byte> ra, rb;
+                        if (l.Windowed)
+                        {
+                            ra = WindowRow(rest, 2 * j, kd, taps, kw, winPlane, l.Wp, dilationH, dilationW, npad);
+                            rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, winPlane, l.Wp, dilationH, dilationW, npad);
+                        }
+                        else
+                        {
+                            ra = PanelRow(xg, xZero, 2 * j, kd, geo, p0, np, npad, rowA);
+                            rb = PanelRow(xg, xZero, 2 * j + 1, kd, geo, p0, np, npad, rowB);
+                        }
+                        Interleave(ra, rb, xZero, panel, j, pairs, npad);
                     }
                     for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
                     {
@@ -186,14 +230,14 @@ public static class QConv
                             int nc = Math.Min(4, kg - c0);
                             for (int q0 = 0; q0 < npad; q0 += 16)
                             {
-                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0)), npad, ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs,
+                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs,
                                     out var a00, out var a01, out var a10, out var a11, out var a20, out var a21, out var a30, out var a31);
-                                int count = Math.Min(16, np - q0);
-                                int chBase = b * k + g * kg + c0, o = p0 + q0;
-                                Epilogue(a00, a01, chBase, g * kg + c0, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
-                                if (nc > 1) Epilogue(a10, a11, chBase + 1, g * kg + c0 + 1, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
-                                if (nc > 2) Epilogue(a20, a21, chBase + 2, g * kg + c0 + 2, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
-                                if (nc > 3) Epilogue(a30, a31, chBase + 3, g * kg + c0 + 3, bias, multiplier, shift, yZero, qmin, qmax, y, ohw, o, count, tail);
+                                int chBase = b * k + g * kg + c0;
+                                var dst = new Store(ohw, p0 + q0, Math.Min(16, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
+                                Epilogue(a00, a01, chBase, g * kg + c0, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
+                                if (nc > 1) Epilogue(a10, a11, chBase + 1, g * kg + c0 + 1, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
+                                if (nc > 2) Epilogue(a20, a21, chBase + 2, g * kg + c0 + 2, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
+                                if (nc > 3) Epilogue(a30, a31, chBase + 3, g * kg + c0 + 3, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
                             }
                         }
                     }
@@ -201,12 +245,42 @@ public static class QConv
             }
     }
 
+    /// <summary>Copies input rows iy0 .. iy0 + windowRows of every channel into the window (Wp columns, the input at column
+    /// padLeft, zero point elsewhere and for rows outside the image); the slack after the last row is the zero point too.</summary>
+    private static void FillWindow(ReadOnlySpan<byte> xg, int xZero, Span<byte> window, int cg, int h, int width, int wp, int windowRows, int iy0, int padLeft)
+    {
+        int hw = h * width, plane = windowRows * wp;
+        for (int ci = 0; ci < cg; ci++)
+            for (int r = 0; r < windowRows; r++)
+            {
+                var dst = window.Slice(ci * plane + r * wp, wp);
+                int iy = iy0 + r;
+                if ((uint)iy >= (uint)h) { dst.Fill((byte)xZero); continue; }
+                dst.Slice(0, padLeft).Fill((byte)xZero);
+                xg.Slice(ci * hw + iy * width, width).CopyTo(dst.Slice(padLeft));
+                dst.Slice(padLeft + width).Fill((byte)xZero);
+            }
+        window.Slice(cg * plane).Fill((byte)xZero);
+    }
+
+    /// <summary>im2col row kk of a windowed tile: the window slice its tap reads (npad bytes), or the zero point for padded k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> WindowRow(ReadOnlySpan<byte> window, int kk, int kd, int taps, int kw, int winPlane, int wp, int dh, int dw, int npad)
+    {
+        if (kk >= kd) return default;
+        int ci = kk / taps, r = kk - ci * taps, ky = r / kw, kx = r - ky * kw;
+        return window.Slice(ci * winPlane + ky * dh * wp + kx * dw, npad);
+    }
+
+    /// <summary>Where the 16 lanes of one micro-kernel block go in a channel's output plane.</summary>
+    private readonly record struct Store(int Ohw, int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
+
     private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
 
     /// <summary>Row kk of the im2col matrix for output pixels [p0, p0 + np): a slice of x when it can be read in place
     /// (1x1 stride-1 unpadded, npad bytes inside x), else gathered into <paramref name="row"/> (padding taps = xZero;
     /// bytes np..npad are don't-care: they only feed discarded lanes).</summary>
-    private static ReadOnlySpan<byte> PanelRow(ReadOnlySpan<byte> xg, int xZero, int kk, int kd, in Geometry g, int p0, int np, int npad, Span<byte> row)
+    private static ReadOnlySpan<byte> PanelRow(ReadOnlySpan<byte> xg, int xZero, int kk, int kd, Geometry g, int p0, int np, int npad, Span<byte> row)
     {
         int hw = g.H * g.W;
         if (kk >= kd) { row.Slice(0, npad).Fill((byte)xZero); return row; }
@@ -247,24 +321,28 @@ public static class QConv
         return row;
     }
 
-    /// <summary>dst[p] = (a[p] - z, b[p] - z) as an int16 pair in one int32, p in [0, npad) (npad a multiple of 16).</summary>
-    private static void Interleave(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int z, Span<int> dst, int npad)
+    /// <summary>Panel row j: panel[(p / 16) * pairs * 16 + j * 16 + p % 16] = (a[p] - z, b[p] - z) as an int16 pair in one
+    /// int32, p in [0, npad) (npad a multiple of 16; an empty row stands for the zero point: padded k).</summary>
+    private static void Interleave(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int z, Span<int> panel, int j, int pairs, int npad)
     {
+        ref int d = ref MemoryMarshal.GetReference(panel);
+        var zv = Vector256.Create((short)z);
+        var zb = Vector128.Create((byte)z);
+        bool hasA = !a.IsEmpty, hasB = !b.IsEmpty;
         ref byte ra = ref MemoryMarshal.GetReference(a);
         ref byte rb = ref MemoryMarshal.GetReference(b);
-        ref int d = ref MemoryMarshal.GetReference(dst);
-        var zv = Vector256.Create((short)z);
         for (int p = 0; p < npad; p += 16)
         {
-            var va = Vector128.LoadUnsafe(ref ra, (nuint)p);
-            var vb = Vector128.LoadUnsafe(ref rb, (nuint)p);
-            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref d, (nuint)p);
-            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, (nuint)(p + 8));
+            var va = hasA ? Vector128.LoadUnsafe(ref ra, (nuint)p) : zb;
+            var vb = hasB ? Vector128.LoadUnsafe(ref rb, (nuint)p) : zb;
+            nuint o = (nuint)(p * pairs + j * 16);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o + 8);
         }
     }
 
     /// <summary>One packed n8k4 block (8 channels, k4 / 4 quads) widened to wide[j * 8 + c] = (w[c, 2j], w[c, 2j + 1]) as int16 pairs.</summary>
-    private static void WidenBlock(ReadOnlySpan<sbyte> block, int k4, Span<int> wide)
+    internal static void WidenBlock(ReadOnlySpan<sbyte> block, int k4, Span<int> wide)
     {
         ref sbyte w0 = ref MemoryMarshal.GetReference(block);
         ref int d = ref MemoryMarshal.GetReference(wide);
@@ -282,7 +360,7 @@ public static class QConv
 
     /// <summary>4 channels x 16 pixels: aCP = pixels 8P..8P+7 of channel C, sums over all k-pairs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(ref int panel, int stride, ref int wide, int pairs,
+    internal static void MicroKernel(ref int panel, ref int wide, int pairs,
         out Vector256<int> a00, out Vector256<int> a01, out Vector256<int> a10, out Vector256<int> a11,
         out Vector256<int> a20, out Vector256<int> a21, out Vector256<int> a30, out Vector256<int> a31)
     {
@@ -303,32 +381,56 @@ public static class QConv
             w = Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16();
             a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(x0, w));
             a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(x1, w));
-            panel = ref Unsafe.Add(ref panel, stride);
+            panel = ref Unsafe.Add(ref panel, 16);
             wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
         }
     }
 
-    /// <summary>Bias, requantization and the store of 16 (or count) consecutive outputs of one channel.</summary>
+    /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
+    /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Epilogue(Vector256<int> lo, Vector256<int> hi, int yChannel, int ch, ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier,
-        ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y, int ohw, int o, int count, Span<byte> tail)
+        ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y, in Store st, Span<byte> tail)
     {
         if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
         int pi = multiplier.Length == 1 ? 0 : ch;
         var m = Vector256.Create(multiplier[pi]); var s = Vector256.Create(shift[pi]);
         var r0 = Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax);
         var r1 = Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax);
-        if (count == 16)
+        var plane = y.Slice(yChannel * st.Ohw, st.Ohw);
+        if (!st.Windowed)
         {
-            ref byte d = ref y[yChannel * ohw + o];
-            Requantization.StoreBytesAvx2(r0, ref d);
-            Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
-            return;
+            if (st.Count == 16)
+            {
+                ref byte d = ref plane[st.O];
+                Requantization.StoreBytesAvx2(r0, ref d);
+                Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
+                return;
+            }
+        }
+        else
+        {
+            int row = st.Q0 / st.Wp, col = st.Q0 - row * st.Wp;
+            if (col + 16 <= st.Ow && st.Count == 16)
+            {
+                ref byte d = ref plane[(st.Oy0 + row) * st.Ow + col];
+                Requantization.StoreBytesAvx2(r0, ref d);
+                Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
+                return;
+            }
         }
         ref byte t = ref MemoryMarshal.GetReference(tail);
         Requantization.StoreBytesAvx2(r0, ref t);
         Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref t, 8));
-        tail.Slice(0, count).CopyTo(y.Slice(yChannel * ohw + o, count));
+        if (!st.Windowed) { tail.Slice(0, st.Count).CopyTo(plane.Slice(st.O, st.Count)); return; }
+        // Runs of the 16 positions within one window row; columns at or past ow are not outputs.
+        for (int i = 0; i < st.Count;)
+        {
+            int q = st.Q0 + i, row = q / st.Wp, col = q - row * st.Wp, run = Math.Min(st.Count - i, st.Wp - col);
+            int valid = Math.Min(run, st.Ow - col);
+            if (valid > 0) tail.Slice(i, valid).CopyTo(plane.Slice((st.Oy0 + row) * st.Ow + col, valid));
+            i += run;
+        }
     }
 
     // ---------------------------------------------------------------- depthwise 3x3
