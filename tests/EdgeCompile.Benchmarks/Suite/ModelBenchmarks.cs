@@ -123,7 +123,7 @@ public class KernelBenchmarks
         {
             var packed = new sbyte[QConv.PackedLength(k, c, kk, kk, 1)];
             QConv.PackWeights(S8(k * c * kk * kk), packed, k, c, kk, kk, 1);
-            return (U8(c * oh * ow), packed, new byte[k * oh * ow], new byte[QConv.ScratchLength(c, kk, kk)]);
+            return (U8(c * oh * ow), packed, new byte[k * oh * ow], new byte[QConv.ScratchLength(c, oh, ow, k, kk, kk, oh, ow, 1, 1, kk / 2, kk / 2, 1, 1, 1)]);
         }
     }
 
