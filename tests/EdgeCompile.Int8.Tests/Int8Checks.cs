@@ -17,6 +17,7 @@ public static class Int8Checks
     [
         ("RoundingShift and QuantizeMultiplier", RoundingShiftCases),
         ("Requantize vector paths", RequantizeBlock),
+        ("Requantize AVX2 one channel (UniformAvx2)", RequantizeUniform),
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),
@@ -144,6 +145,27 @@ public static class Int8Checks
                 Same<byte>(expected, actual, $"{p} requantize (acc {string.Join(",", acc)}, mult {string.Join(",", mult)}, shift {string.Join(",", sh)}, z {z}, [{lo},{hi}])");
             }
         }
+    }
+
+    /// <summary>The per-channel AVX2 requantization (fast for shift &gt;= 0, general otherwise) against the scalar scheme on
+    /// extreme and random accumulators, multipliers and every shift.</summary>
+    private static void RequantizeUniform()
+    {
+        if (!QPaths.IsSupported(QIsa.Avx2)) return;   // x64 AVX2 only: nothing else runs this code
+        var r = new Random(12);
+        int[] accs = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue, int.MaxValue - 1, 1 << 30, -(1 << 30)];
+        var acc = new int[8]; var got = new int[8];
+        for (int shift = Requantization.MinShift; shift <= Requantization.MaxShift; shift++)
+            foreach (int mult in new[] { 0, 1 << 30, int.MaxValue, (1 << 30) + r.Next(1 << 30) })
+                for (int it = 0; it < 12; it++)
+                {
+                    for (int i = 0; i < 8; i++) acc[i] = it < 2 ? accs[(i + it * 8) % accs.Length] : r.Next(3) == 0 ? accs[r.Next(accs.Length)] : r.Next(int.MinValue, int.MaxValue);
+                    int z = Zero(r); var (lo, hi) = Range(r, z);
+                    QGemm.RequantizeUniformForTest(acc, mult, shift, z, lo, hi, got);
+                    for (int i = 0; i < 8; i++)
+                        if (got[i] != Requantization.Requantize(acc[i], mult, shift, z, lo, hi))
+                            Fail($"UniformAvx2 acc={acc[i]} mult={mult} shift={shift} z={z} [{lo}, {hi}]: expected {Requantization.Requantize(acc[i], mult, shift, z, lo, hi)}, got {got[i]}");
+                }
     }
 
     // ---------------------------------------------------------------- GEMM

@@ -187,6 +187,8 @@ public static class QConv
         var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
         Span<byte> tail = stackalloc byte[16];
+        Span<int> acc64 = stackalloc int[64];
+        ref int accRef = ref MemoryMarshal.GetReference(acc64);
         int taps = kh * kw, winPlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
@@ -230,8 +232,11 @@ public static class QConv
                             int nc = Math.Min(4, kg - c0);
                             for (int q0 = 0; q0 < npad; q0 += 16)
                             {
-                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs,
-                                    out var a00, out var a01, out var a10, out var a11, out var a20, out var a21, out var a30, out var a31);
+                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
+                                var a00 = Vector256.LoadUnsafe(ref accRef); var a01 = Vector256.LoadUnsafe(ref accRef, 8);
+                                var a10 = Vector256.LoadUnsafe(ref accRef, 16); var a11 = Vector256.LoadUnsafe(ref accRef, 24);
+                                var a20 = Vector256.LoadUnsafe(ref accRef, 32); var a21 = Vector256.LoadUnsafe(ref accRef, 40);
+                                var a30 = Vector256.LoadUnsafe(ref accRef, 48); var a31 = Vector256.LoadUnsafe(ref accRef, 56);
                                 int chBase = b * k + g * kg + c0;
                                 var dst = new Store(ohw, p0 + q0, Math.Min(16, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
                                 Epilogue(a00, a01, chBase, g * kg + c0, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
@@ -358,13 +363,12 @@ public static class QConv
         }
     }
 
-    /// <summary>4 channels x 16 pixels: aCP = pixels 8P..8P+7 of channel C, sums over all k-pairs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void MicroKernel(ref int panel, ref int wide, int pairs,
-        out Vector256<int> a00, out Vector256<int> a01, out Vector256<int> a10, out Vector256<int> a11,
-        out Vector256<int> a20, out Vector256<int> a21, out Vector256<int> a30, out Vector256<int> a31)
+    /// <summary>4 channels x 16 lanes summed over all k-pairs: acc[c * 16 + lane] (c = channel of the quad). Not inlined:
+    /// its 8 accumulators, 2 panel vectors and the broadcast weight pair stay in registers.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void MicroKernel(ref int panel, ref int wide, int pairs, ref int acc)
     {
-        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = Vector256<int>.Zero;
+        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
         for (int j = 0; j < pairs; j++)
         {
             var x0 = Vector256.LoadUnsafe(ref panel).AsInt16();
@@ -384,6 +388,10 @@ public static class QConv
             panel = ref Unsafe.Add(ref panel, 16);
             wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
         }
+        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8);
+        a10.StoreUnsafe(ref acc, 16); a11.StoreUnsafe(ref acc, 24);
+        a20.StoreUnsafe(ref acc, 32); a21.StoreUnsafe(ref acc, 40);
+        a30.StoreUnsafe(ref acc, 48); a31.StoreUnsafe(ref acc, 56);
     }
 
     /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
@@ -394,9 +402,9 @@ public static class QConv
     {
         if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
         int pi = multiplier.Length == 1 ? 0 : ch;
-        var m = Vector256.Create(multiplier[pi]); var s = Vector256.Create(shift[pi]);
-        var r0 = Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax);
-        var r1 = Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax);
+        var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+        var r0 = rq.Apply(lo);
+        var r1 = rq.Apply(hi);
         var plane = y.Slice(yChannel * st.Ohw, st.Ohw);
         if (!st.Windowed)
         {
@@ -545,10 +553,10 @@ public static class QConv
                 lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(v2, Vector256.Create(w2).AsInt16()));
             }
         }
-        var m = Vector256.Create(mul); var s = Vector256.Create(sh);
+        var rq = new Requantization.UniformAvx2(mul, sh, yZero, qmin, qmax);
         ref byte d = ref MemoryMarshal.GetReference(dst);
-        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref d);
-        if (stride == 1) Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref d, 8));
+        Requantization.StoreBytesAvx2(rq.Apply(lo), ref d);
+        if (stride == 1) Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref d, 8));
     }
 
     private static void DepthwiseStepArm(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int xZero, int bias, int width, int iy0, int ix0, int stride,
@@ -627,7 +635,7 @@ public static class QConv
                 int sumW = 0;
                 for (int t = 0; t < 9; t++) sumW += wc[t];
                 int bs = (bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW, pi = multiplier.Length == 1 ? 0 : ch;
-                var m = Vector256.Create(multiplier[pi]); var s = Vector256.Create(shift[pi]);
+                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                 var bv = Vector256.Create(bs);
                 ref byte p0 = ref MemoryMarshal.GetReference(plane);
                 ref byte o0 = ref MemoryMarshal.GetReference(outBuf);
@@ -647,8 +655,8 @@ public static class QConv
                         PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r1, 1), Vector128.LoadUnsafe(ref r1, 2), w45);
                         PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2), Vector128.LoadUnsafe(ref r2, 1), w67);
                         PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2, 2), Vector128<byte>.Zero, w8);
-                        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, q));
-                        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, q + 8));
+                        Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, q));
+                        Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, q + 8));
                     }
                     for (int oy = 0; oy < oh; oy++) outBuf.Slice(oy * wp, ow).CopyTo(yp.Slice(oy * ow, ow));
                 }
@@ -670,8 +678,8 @@ public static class QConv
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r1, 2 * ox), wa1, wb1);
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
-                            Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, oy * ow16 + ox));
-                            Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
+                            Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
+                            Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
                         }
                         outBuf.Slice(oy * ow16, ow).CopyTo(yp.Slice(oy * ow, ow));
                     }

@@ -191,6 +191,8 @@ public static class QGemm
         Span<float> f = stackalloc float[16];
         Span<float> rowScale = stackalloc float[16];
         Span<byte> b16 = stackalloc byte[16];
+        Span<int> acc64 = stackalloc int[64];
+        ref int accRef = ref MemoryMarshal.GetReference(acc64);
         for (int p0 = 0; p0 < m; p0 += tile)
         {
             int np = Math.Min(tile, m - p0), npad = (np + 15) & ~15;
@@ -216,8 +218,11 @@ public static class QGemm
                     int nc = Math.Min(4, n - c0);
                     for (int q0 = 0; q0 < npad; q0 += 16)
                     {
-                        QConv.MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs,
-                            out var a00, out var a01, out var a10, out var a11, out var a20, out var a21, out var a30, out var a31);
+                        QConv.MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
+                                var a00 = Vector256.LoadUnsafe(ref accRef); var a01 = Vector256.LoadUnsafe(ref accRef, 8);
+                                var a10 = Vector256.LoadUnsafe(ref accRef, 16); var a11 = Vector256.LoadUnsafe(ref accRef, 24);
+                                var a20 = Vector256.LoadUnsafe(ref accRef, 32); var a21 = Vector256.LoadUnsafe(ref accRef, 40);
+                                var a30 = Vector256.LoadUnsafe(ref accRef, 48); var a31 = Vector256.LoadUnsafe(ref accRef, 56);
                         int count = Math.Min(16, np - q0), r0 = p0 + q0;
                         if (f32)
                             for (int r = 0; r < 16; r++) rowScale[r] = r < count ? aScales[aScales.Length == 1 ? 0 : r0 + r] : 0f;
@@ -239,10 +244,10 @@ public static class QGemm
                             if (u8)
                             {
                                 int pi = multiplier.Length == 1 ? 0 : ch;
-                                var mv = Vector256.Create(multiplier[pi]); var sv = Vector256.Create(shift[pi]);
+                                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                                 ref byte t = ref MemoryMarshal.GetReference(b16);
-                                Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, mv, sv, yZero, qmin, qmax), ref t);
-                                Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, mv, sv, yZero, qmin, qmax), ref Unsafe.Add(ref t, 8));
+                                Requantization.StoreBytesAvx2(rq.Apply(lo), ref t);
+                                Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref t, 8));
                                 for (int r = 0; r < count; r++) yU8[(r0 + r) * n + ch] = b16[r];
                             }
                             else
@@ -256,6 +261,13 @@ public static class QGemm
                 }
             }
         }
+    }
+
+    /// <summary>Tests: <see cref="Requantization.UniformAvx2"/> over 8 accumulators (AVX2 only).</summary>
+    internal static void RequantizeUniformForTest(ReadOnlySpan<int> acc8, int multiplier, int shift, int zOut, int qmin, int qmax, Span<int> out8)
+    {
+        var rq = new Requantization.UniformAvx2(multiplier, shift, zOut, qmin, qmax);
+        rq.Apply(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(acc8))).StoreUnsafe(ref MemoryMarshal.GetReference(out8));
     }
 
     /// <summary>acc8[c] = sum_k (aRow[k] - aZero) * w[c, k] for the 8 channels of one packed block (modulo 2^32).</summary>
