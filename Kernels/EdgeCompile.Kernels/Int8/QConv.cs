@@ -189,6 +189,8 @@ public static class QConv
         Span<byte> tail = stackalloc byte[16];
         Span<int> acc64 = stackalloc int[64];
         ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[4];
+        Span<int> biases = stackalloc int[4];
         int taps = kh * kw, winPlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
@@ -230,19 +232,23 @@ public static class QConv
                         for (int c0 = n0; c0 < Math.Min(kg, n0 + QGemm.BlockN); c0 += 4)
                         {
                             int nc = Math.Min(4, kg - c0);
+                            // Per-channel epilogue constants, once per tile and channel (not per 16 outputs).
+                            for (int cc = 0; cc < nc; cc++)
+                            {
+                                int ch = g * kg + c0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
+                                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                                biases[cc] = bias.IsEmpty ? 0 : bias[ch];
+                            }
                             for (int q0 = 0; q0 < npad; q0 += 16)
                             {
                                 MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
-                                var a00 = Vector256.LoadUnsafe(ref accRef); var a01 = Vector256.LoadUnsafe(ref accRef, 8);
-                                var a10 = Vector256.LoadUnsafe(ref accRef, 16); var a11 = Vector256.LoadUnsafe(ref accRef, 24);
-                                var a20 = Vector256.LoadUnsafe(ref accRef, 32); var a21 = Vector256.LoadUnsafe(ref accRef, 40);
-                                var a30 = Vector256.LoadUnsafe(ref accRef, 48); var a31 = Vector256.LoadUnsafe(ref accRef, 56);
-                                int chBase = b * k + g * kg + c0;
                                 var dst = new Store(ohw, p0 + q0, Math.Min(16, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
-                                Epilogue(a00, a01, chBase, g * kg + c0, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
-                                if (nc > 1) Epilogue(a10, a11, chBase + 1, g * kg + c0 + 1, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
-                                if (nc > 2) Epilogue(a20, a21, chBase + 2, g * kg + c0 + 2, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
-                                if (nc > 3) Epilogue(a30, a31, chBase + 3, g * kg + c0 + 3, bias, multiplier, shift, yZero, qmin, qmax, y, in dst, tail);
+                                for (int cc = 0; cc < nc; cc++)
+                                {
+                                    var bv = Vector256.Create(biases[cc]);
+                                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16)), bv), Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16 + 8)), bv),
+                                        in rqs[cc], y.Slice((b * k + g * kg + c0 + cc) * ohw, ohw), in dst, tail);
+                                }
                             }
                         }
                     }
@@ -397,15 +403,11 @@ public static class QConv
     /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
     /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Epilogue(Vector256<int> lo, Vector256<int> hi, int yChannel, int ch, ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier,
-        ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y, in Store st, Span<byte> tail)
+    private static void Epilogue(Vector256<int> lo, Vector256<int> hi, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
     {
-        if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
-        int pi = multiplier.Length == 1 ? 0 : ch;
-        var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
         var r0 = rq.Apply(lo);
         var r1 = rq.Apply(hi);
-        var plane = y.Slice(yChannel * st.Ohw, st.Ohw);
+
         if (!st.Windowed)
         {
             if (st.Count == 16)

@@ -193,6 +193,7 @@ public static class QGemm
         Span<byte> b16 = stackalloc byte[16];
         Span<int> acc64 = stackalloc int[64];
         ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[4];
         for (int p0 = 0; p0 < m; p0 += tile)
         {
             int np = Math.Min(tile, m - p0), npad = (np + 15) & ~15;
@@ -216,19 +217,22 @@ public static class QGemm
                 for (int c0 = n0; c0 < Math.Min(n, n0 + BlockN); c0 += 4)
                 {
                     int nc = Math.Min(4, n - c0);
+                    if (u8)
+                        for (int cc = 0; cc < nc; cc++)
+                        {
+                            int pi = multiplier.Length == 1 ? 0 : c0 + cc;
+                            rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                        }
                     for (int q0 = 0; q0 < npad; q0 += 16)
                     {
                         QConv.MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
-                                var a00 = Vector256.LoadUnsafe(ref accRef); var a01 = Vector256.LoadUnsafe(ref accRef, 8);
-                                var a10 = Vector256.LoadUnsafe(ref accRef, 16); var a11 = Vector256.LoadUnsafe(ref accRef, 24);
-                                var a20 = Vector256.LoadUnsafe(ref accRef, 32); var a21 = Vector256.LoadUnsafe(ref accRef, 40);
-                                var a30 = Vector256.LoadUnsafe(ref accRef, 48); var a31 = Vector256.LoadUnsafe(ref accRef, 56);
                         int count = Math.Min(16, np - q0), r0 = p0 + q0;
                         if (f32)
                             for (int r = 0; r < 16; r++) rowScale[r] = r < count ? aScales[aScales.Length == 1 ? 0 : r0 + r] : 0f;
                         for (int cc = 0; cc < nc; cc++)
                         {
-                            var (lo, hi) = cc switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), _ => (a30, a31) };
+                            var lo = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16));
+                            var hi = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16 + 8));
                             int ch = c0 + cc;
                             if (f32)
                             {
@@ -243,11 +247,9 @@ public static class QGemm
                             if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
                             if (u8)
                             {
-                                int pi = multiplier.Length == 1 ? 0 : ch;
-                                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                                 ref byte t = ref MemoryMarshal.GetReference(b16);
-                                Requantization.StoreBytesAvx2(rq.Apply(lo), ref t);
-                                Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref t, 8));
+                                Requantization.StoreBytesAvx2(rqs[cc].Apply(lo), ref t);
+                                Requantization.StoreBytesAvx2(rqs[cc].Apply(hi), ref Unsafe.Add(ref t, 8));
                                 for (int r = 0; r < count; r++) yU8[(r0 + r) * n + ch] = b16[r];
                             }
                             else

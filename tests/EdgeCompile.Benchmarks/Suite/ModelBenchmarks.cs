@@ -81,6 +81,7 @@ public class KernelBenchmarks
         nameof(QConv3x3) => ConvFlops,
         nameof(QConv1x1Expand) => 2.0 * 144 * 24 * 56 * 56,
         nameof(QConv1x1Project) => 2.0 * 24 * 144 * 56 * 56,
+        nameof(QConv1x1Wide) => 2.0 * 96 * 16 * 112 * 112,
         nameof(QDepthwise3x3) => 2.0 * 144 * 9 * 56 * 56,
         nameof(QDepthwise3x3S2) => 2.0 * 96 * 9 * 56 * 56,
         _ => throw new ArgumentException($"no operation count for {method}"),
@@ -90,6 +91,8 @@ public class KernelBenchmarks
 
     // int8: GEMM operands per shape, conv inputs/weights/outputs/scratch, requantization constants
     private readonly Dictionary<string, (byte[] A, sbyte[] W, int[] Bias, byte[] Y, int[] Mult, int[] Shift)> _q = [];
+    private byte[] _wx = [], _wy = [], _wScratch = [];
+    private sbyte[] _ww = [];
     private byte[] _qx = [], _qy = [], _qScratch = [], _ex = [], _ey = [], _eScratch = [], _px = [], _py = [], _pScratch = [], _dx = [], _dy = [], _d2y = [];
     private sbyte[] _qw = [], _ew = [], _pw = [], _dw = [];
     private int[] _qBias = [], _qMult = [], _qShift = [];
@@ -117,6 +120,7 @@ public class KernelBenchmarks
         (_qx, _qw, _qy, _qScratch) = ConvOperands(64, 64, 3, 56, 56);
         (_ex, _ew, _ey, _eScratch) = ConvOperands(24, 144, 1, 56, 56);
         (_px, _pw, _py, _pScratch) = ConvOperands(144, 24, 1, 56, 56);
+        (_wx, _ww, _wy, _wScratch) = ConvOperands(16, 96, 1, 112, 112);
         _dx = U8(144 * 112 * 112); _dw = S8(144 * 9); _dy = new byte[144 * 56 * 56]; _d2y = new byte[96 * 56 * 56];
 
         (byte[], sbyte[], byte[], byte[]) ConvOperands(int c, int k, int kk, int oh, int ow)
@@ -160,6 +164,10 @@ public class KernelBenchmarks
     [Benchmark(Description = "QConv.Conv2D 144->24 56x56 1x1 (MobileNetV2 project)")]
     public void QConv1x1Project() => QConv.Conv2D(_px, 3, _pw, _qBias.AsSpan(0, 24), _py, _pScratch, 1, 144, 56, 56, 24, 1, 1, 56, 56, 1, 1, 0, 0, 1, 1, 1,
         _qMult.AsSpan(0, 24), _qShift.AsSpan(0, 24), 0, 0, 255);
+
+    [Benchmark(Description = "QConv.Conv2D 16->96 112x112 1x1 (MobileNetV2 first expand)")]
+    public void QConv1x1Wide() => QConv.Conv2D(_wx, 3, _ww, _qBias.AsSpan(0, 96), _wy, _wScratch, 1, 16, 112, 112, 96, 1, 1, 112, 112, 1, 1, 0, 0, 1, 1, 1,
+        _qMult.AsSpan(0, 96), _qShift.AsSpan(0, 96), 0, 0, 255);
 
     [Benchmark(Description = "QConv.DepthwiseConv3x3 144ch 56x56 stride 1")]
     public void QDepthwise3x3() => QConv.DepthwiseConv3x3(_dx.AsSpan(0, 144 * 56 * 56), 3, _dw, _qBias.AsSpan(0, 144), _dy, 1, 144, 56, 56, 56, 56, 1, 1, 1,
