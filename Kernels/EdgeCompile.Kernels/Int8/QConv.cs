@@ -189,8 +189,8 @@ public static class QConv
         Span<byte> tail = stackalloc byte[16];
         Span<int> acc64 = stackalloc int[64];
         ref int accRef = ref MemoryMarshal.GetReference(acc64);
-        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[4];
-        Span<int> biases = stackalloc int[4];
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
+        Span<int> biases = stackalloc int[QGemm.BlockN];
         int taps = kh * kw, winPlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
@@ -229,27 +229,21 @@ public static class QConv
                     for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
                     {
                         WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
-                        for (int c0 = n0; c0 < Math.Min(kg, n0 + QGemm.BlockN); c0 += 4)
+                        int nc = Math.Min(QGemm.BlockN, kg - n0);
+                        // Per-channel epilogue constants, once per tile and channel (not per 8 outputs).
+                        for (int cc = 0; cc < nc; cc++)
                         {
-                            int nc = Math.Min(4, kg - c0);
-                            // Per-channel epilogue constants, once per tile and channel (not per 16 outputs).
+                            int ch = g * kg + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
+                            rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                            biases[cc] = bias.IsEmpty ? 0 : bias[ch];
+                        }
+                        for (int q0 = 0; q0 < np; q0 += 8)
+                        {
+                            MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                            var dst = new Store(ohw, p0 + q0, Math.Min(8, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
                             for (int cc = 0; cc < nc; cc++)
-                            {
-                                int ch = g * kg + c0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
-                                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
-                                biases[cc] = bias.IsEmpty ? 0 : bias[ch];
-                            }
-                            for (int q0 = 0; q0 < npad; q0 += 16)
-                            {
-                                MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
-                                var dst = new Store(ohw, p0 + q0, Math.Min(16, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
-                                for (int cc = 0; cc < nc; cc++)
-                                {
-                                    var bv = Vector256.Create(biases[cc]);
-                                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16)), bv), Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16 + 8)), bv),
-                                        in rqs[cc], y.Slice((b * k + g * kg + c0 + cc) * ohw, ohw), in dst, tail);
-                                }
-                            }
+                                Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
+                                    in rqs[cc], y.Slice((b * k + g * kg + n0 + cc) * ohw, ohw), in dst, tail);
                         }
                     }
                 }
@@ -332,7 +326,7 @@ public static class QConv
         return row;
     }
 
-    /// <summary>Panel row j: panel[(p / 16) * pairs * 16 + j * 16 + p % 16] = (a[p] - z, b[p] - z) as an int16 pair in one
+    /// <summary>Panel row j: panel[(p / 8) * pairs * 8 + j * 8 + p % 8] = (a[p] - z, b[p] - z) as an int16 pair in one
     /// int32, p in [0, npad) (npad a multiple of 16; an empty row stands for the zero point: padded k).</summary>
     private static void Interleave(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int z, Span<int> panel, int j, int pairs, int npad)
     {
@@ -346,9 +340,9 @@ public static class QConv
         {
             var va = hasA ? Vector128.LoadUnsafe(ref ra, (nuint)p) : zb;
             var vb = hasB ? Vector128.LoadUnsafe(ref rb, (nuint)p) : zb;
-            nuint o = (nuint)(p * pairs + j * 16);
+            nuint o = (nuint)(p * pairs + j * 8);
             Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o);
-            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o + 8);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o + (nuint)(8 * pairs));
         }
     }
 
@@ -367,6 +361,30 @@ public static class QConv
             Avx2.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref d, (nuint)(q * 16));
             Avx2.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref d, (nuint)(q * 16 + 8));
         }
+    }
+
+    /// <summary>8 channels x 8 pixels summed over all k-pairs: acc[c * 8 + lane]. Per k-pair one panel load (8 pixels' pairs),
+    /// 8 weight-pair broadcasts, 8 vpmaddwd: the panel is read once per 8-channel block.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void MicroKernel8(ref int panel, ref int wide, int pairs, ref int acc)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int j = 0; j < pairs; j++)
+        {
+            var x = Vector256.LoadUnsafe(ref panel).AsInt16();
+            a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(x, Vector256.Create(wide).AsInt16()));
+            a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16()));
+            a2 = Avx2.Add(a2, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16()));
+            a3 = Avx2.Add(a3, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16()));
+            a4 = Avx2.Add(a4, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 4)).AsInt16()));
+            a5 = Avx2.Add(a5, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 5)).AsInt16()));
+            a6 = Avx2.Add(a6, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 6)).AsInt16()));
+            a7 = Avx2.Add(a7, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 7)).AsInt16()));
+            panel = ref Unsafe.Add(ref panel, 8);
+            wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
+        }
+        a0.StoreUnsafe(ref acc); a1.StoreUnsafe(ref acc, 8); a2.StoreUnsafe(ref acc, 16); a3.StoreUnsafe(ref acc, 24);
+        a4.StoreUnsafe(ref acc, 32); a5.StoreUnsafe(ref acc, 40); a6.StoreUnsafe(ref acc, 48); a7.StoreUnsafe(ref acc, 56);
     }
 
     /// <summary>4 channels x 16 lanes summed over all k-pairs: acc[c * 16 + lane] (c = channel of the quad). Not inlined:
@@ -403,37 +421,21 @@ public static class QConv
     /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
     /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Epilogue(Vector256<int> lo, Vector256<int> hi, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
+    private static void Epilogue(Vector256<int> acc, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
     {
-        var r0 = rq.Apply(lo);
-        var r1 = rq.Apply(hi);
-
+        var r = rq.Apply(acc);
         if (!st.Windowed)
         {
-            if (st.Count == 16)
-            {
-                ref byte d = ref plane[st.O];
-                Requantization.StoreBytesAvx2(r0, ref d);
-                Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
-                return;
-            }
+            if (st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[st.O]); return; }
         }
         else
         {
             int row = st.Q0 / st.Wp, col = st.Q0 - row * st.Wp;
-            if (col + 16 <= st.Ow && st.Count == 16)
-            {
-                ref byte d = ref plane[(st.Oy0 + row) * st.Ow + col];
-                Requantization.StoreBytesAvx2(r0, ref d);
-                Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref d, 8));
-                return;
-            }
+            if (col + 8 <= st.Ow && st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[(st.Oy0 + row) * st.Ow + col]); return; }
         }
-        ref byte t = ref MemoryMarshal.GetReference(tail);
-        Requantization.StoreBytesAvx2(r0, ref t);
-        Requantization.StoreBytesAvx2(r1, ref Unsafe.Add(ref t, 8));
+        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
         if (!st.Windowed) { tail.Slice(0, st.Count).CopyTo(plane.Slice(st.O, st.Count)); return; }
-        // Runs of the 16 positions within one window row; columns at or past ow are not outputs.
+        // Runs of the 8 positions within one window row; columns at or past ow are not outputs.
         for (int i = 0; i < st.Count;)
         {
             int q = st.Q0 + i, row = q / st.Wp, col = q - row * st.Wp, run = Math.Min(st.Count - i, st.Wp - col);
