@@ -302,6 +302,10 @@ public static class Int8Checks
         ConvCase(r, 1, 6, 10, 1, 5, 5, 1, 1, 1, 1, 2, 2, 4, 3);        // 5x5 wider than the image
         ConvCase(r, 1, 5, 9, 1, 1, 3, 1, 1, 1, 2, 0, 1, 8, 11);        // 1x3 dilated horizontally, stride 1
         ConvCase(r, 1, 7, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 5);         // padded 1x1: gathered, not read in place
+        ConvCase(r, 1, 3, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 30, 31);      // a 7x7 stride-2 stem: phase planes
+        ConvCase(r, 1, 6, 9, 1, 3, 3, 2, 1, 2, 2, 1, 2, 13, 12);       // stride 2x1 with dilation 2
+        ConvCase(r, 1, 4, 8, 1, 3, 2, 3, 2, 1, 3, 0, 1, 14, 15);       // stride 3x2, a 3x2 kernel dilated 3 horizontally
+        ConvCase(r, 1, 2, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 9, 9);         // 1x1 stride 2: gathered
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)

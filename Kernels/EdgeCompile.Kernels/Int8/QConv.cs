@@ -47,13 +47,14 @@ public static class QConv
         public static ConvLayout Create(int cg, int width, int kh, int kw, int oh, int ow, int strideH, int strideW, int padLeft, int dilationH, int dilationW)
         {
             int kd = cg * kh * kw, k4 = (kd + 3) & ~3;
-            if (strideH == 1 && strideW == 1 && kh * kw > 1)
+            if (kh * kw > 1)
             {
-                int wp = Math.Max(width + padLeft, ow + (kw - 1) * dilationW);
+                // Wp: phase-plane columns (ow plus the taps' reach in phase-plane columns); WindowRows: phase-plane rows.
+                int wp = ow + (kw - 1) * dilationW / strideW;
                 int rows = Math.Clamp(98304 / (k4 * wp), 1, Math.Max(oh, 1));
                 if (rows * wp < 32) rows = Math.Min(Math.Max(oh, 1), (32 + wp - 1) / wp);
-                int pixels = (rows * wp + 15) & ~15, windowRows = rows + (kh - 1) * dilationH;
-                long window = (long)cg * windowRows * wp + (kw - 1) * dilationW + 32;
+                int pixels = (rows * wp + 15) & ~15, windowRows = rows + (kh - 1) * dilationH / strideH;
+                long window = (long)cg * strideH * strideW * windowRows * wp + (kw - 1) * dilationW / strideW + 32;
                 return new(kd, k4, true, wp, rows, windowRows, rows * wp, pixels, window, 16L * k4 + 2L * k4 * pixels + window);
             }
             int tile = Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
@@ -191,7 +192,7 @@ public static class QConv
         ref int accRef = ref MemoryMarshal.GetReference(acc64);
         Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
         Span<int> biases = stackalloc int[QGemm.BlockN];
-        int taps = kh * kw, winPlane = l.WindowRows * l.Wp;
+        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
@@ -208,7 +209,7 @@ public static class QConv
                     {
                         oy0 = t * l.Rows; rows = Math.Min(l.Rows, oh - oy0);
                         p0 = 0; np = rows * l.Wp;
-                        FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 - padTop, padLeft);
+                        FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 * strideH - padTop, padLeft, strideH, strideW);
                     }
                     int npad = (np + 15) & ~15;
                     for (int j = 0; j < pairs; j++)
@@ -216,8 +217,8 @@ public static class QConv
                         ReadOnlySpan<byte> ra, rb;
                         if (l.Windowed)
                         {
-                            ra = WindowRow(rest, 2 * j, kd, taps, kw, winPlane, l.Wp, dilationH, dilationW, npad);
-                            rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, winPlane, l.Wp, dilationH, dilationW, npad);
+                            ra = WindowRow(rest, 2 * j, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
+                            rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
                         }
                         else
                         {
@@ -250,31 +251,51 @@ public static class QConv
             }
     }
 
-    /// <summary>Copies input rows iy0 .. iy0 + windowRows of every channel into the window (Wp columns, the input at column
-    /// padLeft, zero point elsewhere and for rows outside the image); the slack after the last row is the zero point too.</summary>
-    private static void FillWindow(ReadOnlySpan<byte> xg, int xZero, Span<byte> window, int cg, int h, int width, int wp, int windowRows, int iy0, int padLeft)
+    /// <summary>
+    /// Fills the window of one tile: per input channel, strideH x strideW phase planes of windowRows x Wp bytes, phase (py, px)
+    /// holding input (iy0 + strideH * r + py, strideW * c + px - padLeft) at (r, c), the zero point outside the image (and in the
+    /// slack after the last plane). A tap (ky, kx) of output (oy, ox) then reads phase ((ky dh) % sh, (kx dw) % sw) at
+    /// (oy - oy0 + (ky dh) / sh, ox + (kx dw) / sw): for every tap, the outputs of the tile are one contiguous slice.
+    /// </summary>
+    private static void FillWindow(ReadOnlySpan<byte> xg, int xZero, Span<byte> window, int cg, int h, int width, int wp, int windowRows, int iy0, int padLeft,
+        int sh, int sw)
     {
         int hw = h * width, plane = windowRows * wp;
+        int p = 0;
         for (int ci = 0; ci < cg; ci++)
-            for (int r = 0; r < windowRows; r++)
-            {
-                var dst = window.Slice(ci * plane + r * wp, wp);
-                int iy = iy0 + r;
-                if ((uint)iy >= (uint)h) { dst.Fill((byte)xZero); continue; }
-                dst.Slice(0, padLeft).Fill((byte)xZero);
-                xg.Slice(ci * hw + iy * width, width).CopyTo(dst.Slice(padLeft));
-                dst.Slice(padLeft + width).Fill((byte)xZero);
-            }
-        window.Slice(cg * plane).Fill((byte)xZero);
+            for (int py = 0; py < sh; py++)
+                for (int px = 0; px < sw; px++, p++)
+                    for (int r = 0; r < windowRows; r++)
+                    {
+                        var dst = window.Slice(p * plane + r * wp, wp);
+                        int iy = iy0 + sh * r + py;
+                        if ((uint)iy >= (uint)h) { dst.Fill((byte)xZero); continue; }
+                        var src = xg.Slice(ci * hw + iy * width, width);
+                        int ix0 = px - padLeft;                                   // input column of c = 0
+                        if (sw == 1)
+                        {
+                            int lo = Math.Clamp(-ix0, 0, wp), hi = Math.Clamp(width - ix0, lo, wp);
+                            dst.Slice(0, lo).Fill((byte)xZero);
+                            src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
+                            dst.Slice(hi).Fill((byte)xZero);
+                        }
+                        else
+                        {
+                            for (int c = 0, ix = ix0; c < wp; c++, ix += sw) dst[c] = (uint)ix < (uint)width ? src[ix] : (byte)xZero;
+                        }
+                    }
+        window.Slice(p * plane).Fill((byte)xZero);
     }
 
-    /// <summary>im2col row kk of a windowed tile: the window slice its tap reads (npad bytes), or the zero point for padded k.</summary>
+    /// <summary>im2col row kk of a windowed tile: the phase-plane slice its tap reads (npad bytes), or empty (the zero point) for padded k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ReadOnlySpan<byte> WindowRow(ReadOnlySpan<byte> window, int kk, int kd, int taps, int kw, int winPlane, int wp, int dh, int dw, int npad)
+    private static ReadOnlySpan<byte> WindowRow(ReadOnlySpan<byte> window, int kk, int kd, int taps, int kw, int phasePlane, int wp, int dh, int dw, int sh, int sw, int npad)
     {
         if (kk >= kd) return default;
         int ci = kk / taps, r = kk - ci * taps, ky = r / kw, kx = r - ky * kw;
-        return window.Slice(ci * winPlane + ky * dh * wp + kx * dw, npad);
+        int dy = ky * dh, dx = kx * dw;
+        int phase = (ci * sh + dy % sh) * sw + dx % sw;
+        return window.Slice(phase * phasePlane + dy / sh * wp + dx / sw, npad);
     }
 
     /// <summary>Where the 16 lanes of one micro-kernel block go in a channel's output plane.</summary>
