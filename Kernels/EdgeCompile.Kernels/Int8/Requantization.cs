@@ -210,8 +210,8 @@ public static class Requantization
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void StoreBytesAvx2(Vector256<int> v, ref byte dst)
     {
-        var b = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(v, v), Avx2.PackSignedSaturate(v, v)).AsUInt32();
-        Unsafe.WriteUnaligned(ref dst, (ulong)b.GetElement(0) | (ulong)b.GetElement(4) << 32);
+        var w = Sse2.PackSignedSaturate(v.GetLower(), v.GetUpper());          // 8 int16, in order
+        Unsafe.WriteUnaligned(ref dst, Sse2.PackUnsignedSaturate(w, w).AsUInt64().ToScalar());
     }
 
     /// <summary>Stores 8 int32 values (two vectors) already in [0, 255] as bytes.</summary>
