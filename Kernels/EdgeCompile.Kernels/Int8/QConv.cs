@@ -187,11 +187,6 @@ public static class QConv
             kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
         var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
-        Span<byte> tail = stackalloc byte[16];
-        Span<int> acc64 = stackalloc int[64];
-        ref int accRef = ref MemoryMarshal.GetReference(acc64);
-        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
-        Span<int> biases = stackalloc int[QGemm.BlockN];
         int taps = kh * kw, phasePlane = l.WindowRows * l.Wp;
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
@@ -227,28 +222,47 @@ public static class QConv
                         }
                         Interleave(ra, rb, xZero, panel, j, pairs, npad);
                     }
-                    for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
-                    {
-                        WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
-                        int nc = Math.Min(QGemm.BlockN, kg - n0);
-                        // Per-channel epilogue constants, once per tile and channel (not per 8 outputs).
-                        for (int cc = 0; cc < nc; cc++)
-                        {
-                            int ch = g * kg + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
-                            rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
-                            biases[cc] = bias.IsEmpty ? 0 : bias[ch];
-                        }
-                        for (int q0 = 0; q0 < np; q0 += 8)
-                        {
-                            MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
-                            var dst = new Store(ohw, p0 + q0, Math.Min(8, np - q0), l.Windowed, oy0, l.Wp, ow, q0);
-                            for (int cc = 0; cc < nc; cc++)
-                                Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
-                                    in rqs[cc], y.Slice((b * k + g * kg + n0 + cc) * ohw, ohw), in dst, tail);
-                        }
-                    }
+                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, l.Windowed, oy0, l.Wp, ow,
+                        bias, multiplier, shift, yZero, qmin, qmax, y);
                 }
             }
+    }
+
+    /// <summary>All output channels of one tile: per 8-channel block, widen its weights, run the micro-kernel over the
+    /// tile's 8-pixel blocks and store through the fused epilogue. A separate method so its loops keep their state in
+    /// registers.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void TileChannels(ReadOnlySpan<sbyte> wg, int bb, int k4, int pairs, Span<int> wide, Span<int> panel, int kg, int ch0, int yCh0,
+        int ohw, int p0, int np, bool windowed, int oy0, int wp, int ow,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
+    {
+        Span<byte> tail = stackalloc byte[16];
+        Span<int> acc64 = stackalloc int[64];
+        ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
+        Span<int> biases = stackalloc int[QGemm.BlockN];
+        for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
+        {
+            WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
+            int nc = Math.Min(QGemm.BlockN, kg - n0);
+            // Per-channel epilogue constants, once per tile and channel (not per 8 outputs).
+            for (int cc = 0; cc < nc; cc++)
+            {
+                int ch = ch0 + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
+                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                biases[cc] = bias.IsEmpty ? 0 : bias[ch];
+            }
+            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);
+            for (int q0 = 0; q0 < np; q0 += 8)
+            {
+                MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                var dst = new Store(ohw, p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
+                for (int cc = 0; cc < nc; cc++)
+                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
+                        in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+            }
+        }
     }
 
     /// <summary>
