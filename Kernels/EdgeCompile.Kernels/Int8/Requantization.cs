@@ -132,21 +132,24 @@ public static class Requantization
     /// AVX2 requantization with one multiplier and shift for all 8 lanes (one output channel), constants prepared once.
     /// For shift &gt;= 0 (n = 31 + shift &gt;= 31, every real scale below 1) the rounded value fits int32 (|acc * multiplier|
     /// &lt; 2^62), so the products stay in their 64-bit lanes (vpmuldq on even and odd lanes, no widening shuffles), are
-    /// rounded with uniform shifts and clamped in int32: the same integers as <see cref="RequantizeAvx2"/>. Other shifts
-    /// use <see cref="RequantizeAvx2"/>.
+    /// rounded with uniform shifts (for n &gt;= 32 the final shift is a 32-bit arithmetic shift of the high dwords) and clamped
+    /// in int32: the same integers as <see cref="RequantizeAvx2"/>. Other shifts use <see cref="RequantizeAvx2"/>.
     /// </summary>
     internal readonly struct UniformAvx2
     {
         private readonly Vector256<int> _mult, _lo, _hi, _z, _shift;
         private readonly Vector128<long> _n;
         private readonly Vector256<long> _add, _signShifted;
+        private readonly Vector128<int> _n32;
         private readonly int _zOut, _qmin, _qmax;
-        private readonly bool _fast;
+        private readonly bool _fast, _high;
 
         public UniformAvx2(int multiplier, int shift, int zOut, int qmin, int qmax)
         {
             int n = 31 + shift;
             _fast = shift >= 0;
+            _high = shift >= 1;
+            _n32 = Vector128.CreateScalar(Math.Max(n - 32, 0));
             _mult = Vector256.Create(multiplier);
             _shift = Vector256.Create(shift);
             _n = Vector128.CreateScalar((long)n);
@@ -160,9 +163,18 @@ public static class Requantization
         public Vector256<int> Apply(Vector256<int> acc)
         {
             if (!_fast) return RequantizeAvx2(acc, _mult, _shift, _zOut, _qmin, _qmax);
-            var even = Round(Avx2.Multiply(acc, _mult));
-            var odd = Round(Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), _mult));
-            var r = Avx2.Blend(even.AsInt32(), Avx2.ShiftLeftLogical(odd, 32).AsInt32(), 0b10101010);
+            var pe = Avx2.Multiply(acc, _mult);
+            var po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), _mult);
+            Vector256<int> r;
+            if (_high)
+            {
+                // n >= 32: t >> n = (high dword of t) >> (n - 32), an arithmetic 32-bit shift of the 8 high dwords.
+                var te = Avx2.Add(Avx2.Add(pe, _add), Avx2.And(Avx2.ShiftRightLogical(pe, _n), Vector256.Create(1L)));
+                var to = Avx2.Add(Avx2.Add(po, _add), Avx2.And(Avx2.ShiftRightLogical(po, _n), Vector256.Create(1L)));
+                var high = Avx2.Blend(Avx2.ShiftRightLogical(te, 32).AsInt32(), to.AsInt32(), 0b10101010);
+                r = Avx2.ShiftRightArithmetic(high, _n32);
+            }
+            else r = Avx2.Blend(Round(pe).AsInt32(), Avx2.ShiftLeftLogical(Round(po), 32).AsInt32(), 0b10101010);
             return Avx2.Add(Avx2.Min(Avx2.Max(r, _lo), _hi), _z);
         }
 
