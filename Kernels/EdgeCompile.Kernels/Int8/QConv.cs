@@ -10,9 +10,11 @@ namespace EdgeCompile.Kernels;
 /// Int8 2-D convolution over NCHW u8 tensors (ONNX QLinearConv / ConvInteger + requantization):
 /// acc[n, k, oy, ox] = bias[k] + sum (x[n, c, iy, ix] - xZero) * w[k, c/group, ky, kx], positions outside the input
 /// reading xZero (they contribute 0); y = edge-rne64 requantization of acc with per-channel (or per-tensor)
-/// multiplier/shift. The general kernel gathers each output pixel's patch (padding = xZero) into caller scratch and runs
-/// the <see cref="QGemm"/> row core over the group's packed weights (1x1 convolutions included). Depthwise 3x3 with
-/// stride 1 or 2 has its own direct kernel reading weights in ONNX layout.
+/// multiplier/shift. The scalar reference (and the ARM64 paths) gather each output pixel's patch (padding = xZero) into
+/// caller scratch and run the <see cref="QGemm"/> row core over the group's packed weights; the AVX2 path is
+/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, a micro-kernel of
+/// 8 channels x 8 pixels, requantization fused into its epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
+/// has its own direct kernel reading weights in ONNX layout.
 /// </summary>
 public static class QConv
 {
@@ -257,7 +259,7 @@ public static class QConv
             for (int q0 = 0; q0 < np; q0 += 8)
             {
                 MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
-                var dst = new Store(ohw, p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
+                var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
                 for (int cc = 0; cc < nc; cc++)
                     Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
                         in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
@@ -312,8 +314,8 @@ public static class QConv
         return window.Slice(phase * phasePlane + dy / sh * wp + dx / sw, npad);
     }
 
-    /// <summary>Where the 16 lanes of one micro-kernel block go in a channel's output plane.</summary>
-    private readonly record struct Store(int Ohw, int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
+    /// <summary>Where the 8 lanes of one micro-kernel block go in a channel's output plane.</summary>
+    private readonly record struct Store(int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
 
     private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
 
