@@ -17,12 +17,18 @@ public static class Int8Checks
     [
         ("RoundingShift and QuantizeMultiplier", RoundingShiftCases),
         ("Requantize vector paths", RequantizeBlock),
+        ("Requantize AVX2 one channel (UniformAvx2)", RequantizeUniform),
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),
+        ("QGemm u8 output, m >= 16", () => Gemm(Output.U8, large: true)),
+        ("QGemm int32 output, m >= 16", () => Gemm(Output.I32, large: true)),
+        ("QGemm dequantized float output, m >= 16", () => Gemm(Output.F32, large: true)),
         ("QGemm overflow bound k = MaxK", GemmOverflowBound),
         ("QConv.Conv2D", Conv2D),
+        ("QConv.Conv2D large shapes", Conv2DLarge),
         ("QConv.DepthwiseConv3x3", Depthwise),
+        ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QElementwise.Add", Add),
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),
@@ -141,17 +147,41 @@ public static class Int8Checks
         }
     }
 
+    /// <summary>The per-channel AVX2 requantization (fast for shift &gt;= 0, general otherwise) against the scalar scheme on
+    /// extreme and random accumulators, multipliers and every shift.</summary>
+    private static void RequantizeUniform()
+    {
+        if (!QPaths.IsSupported(QIsa.Avx2)) return;   // x64 AVX2 only: nothing else runs this code
+        var r = new Random(12);
+        int[] accs = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue, int.MaxValue - 1, 1 << 30, -(1 << 30)];
+        var acc = new int[8]; var got = new int[8];
+        for (int shift = Requantization.MinShift; shift <= Requantization.MaxShift; shift++)
+            foreach (int mult in new[] { 0, 1 << 30, int.MaxValue, (1 << 30) + r.Next(1 << 30) })
+                for (int it = 0; it < 12; it++)
+                {
+                    for (int i = 0; i < 8; i++) acc[i] = it < 2 ? accs[(i + it * 8) % accs.Length] : r.Next(3) == 0 ? accs[r.Next(accs.Length)] : r.Next(int.MinValue, int.MaxValue);
+                    int z = Zero(r); var (lo, hi) = Range(r, z);
+                    QGemm.RequantizeUniformForTest(acc, mult, shift, z, lo, hi, got);
+                    for (int i = 0; i < 8; i++)
+                        if (got[i] != Requantization.Requantize(acc[i], mult, shift, z, lo, hi))
+                            Fail($"UniformAvx2 acc={acc[i]} mult={mult} shift={shift} z={z} [{lo}, {hi}]: expected {Requantization.Requantize(acc[i], mult, shift, z, lo, hi)}, got {got[i]}");
+                }
+    }
+
     // ---------------------------------------------------------------- GEMM
 
     private enum Output { U8, I32, F32 }
 
-    private static void Gemm(Output output)
+    /// <param name="large">m >= 16 (the AVX2 blocked path: row tiles, ragged 16-row blocks), k up to 700, and some k too
+    /// large for its stack scratch (the row path).</param>
+    private static void Gemm(Output output, bool large = false)
     {
-        var r = new Random(2 + (int)output);
-        for (int it = 0; it < 60; it++)
+        var r = new Random(2 + (int)output + (large ? 10 : 0));
+        for (int it = 0; it < (large ? 12 : 60); it++)
         {
-            int m = r.Next(1, 6), k = r.Next(1, 75), n = r.Next(1, 21);
+            int m = large ? r.Next(16, 90) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
             if (it % 10 == 0) k = r.Next(100, 300);
+            if (large && it % 4 == 3) k = r.Next(2000, 2600);
             var a = Bytes(r, m * k); var w = Weights(r, n * k);
             var packed = new sbyte[QGemm.PackedLength(n, k)];
             QGemm.PackWeights(w, packed, n, k);
@@ -249,8 +279,41 @@ public static class Int8Checks
             int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 3), sw = r.Next(1, 3), dh = r.Next(1, 3), dw = r.Next(1, 3);
             int pt = r.Next(0, 2), pl = r.Next(0, 2), h = r.Next(3, 10), width = r.Next(3, 12);
             if (it % 8 == 0) { kh = kw = 1; sh = sw = dh = dw = 1; pt = pl = 0; }
+            ConvCase(r, bn, c, k, group, kh, kw, sh, sw, dh, dw, pt, pl, h, width);
+        }
+    }
+
+    /// <summary>Shapes of the AVX2 blocked path's edges: several pixel tiles (the last one ragged), 8-channel blocks with a
+    /// 4-channel tail and a ragged one, large reductions (small tiles), pointwise convolutions read in place and strided,
+    /// padded, dilated and grouped ones.</summary>
+    private static void Conv2DLarge()
+    {
+        var r = new Random(15);
+        //                  bn  c   k  grp kh kw sh sw dh dw pt pl  h   w
+        ConvCase(r, 1, 64, 24, 1, 3, 3, 1, 1, 1, 1, 1, 1, 20, 21);     // kd 576: tile 48, 9 tiles, ragged last
+        ConvCase(r, 1, 40, 36, 1, 1, 1, 1, 1, 1, 1, 0, 0, 23, 23);     // pointwise, 529 pixels: tiles of 256 + ragged
+        ConvCase(r, 2, 17, 13, 1, 1, 1, 1, 1, 1, 1, 0, 0, 9, 7);       // pointwise, odd kd, batch 2
+        ConvCase(r, 1, 24, 20, 1, 3, 3, 2, 2, 1, 1, 1, 1, 17, 18);     // stride 2, padded
+        ConvCase(r, 1, 16, 16, 2, 3, 3, 1, 1, 2, 2, 2, 2, 12, 13);     // groups, dilation 2
+        ConvCase(r, 1, 3, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1, 31, 30);      // the stem: kd 27
+        ConvCase(r, 1, 520, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 5, 6);      // kd 4680: minimum tile 16
+        ConvCase(r, 1, 8, 9, 1, 1, 5, 1, 2, 1, 1, 0, 2, 6, 19);        // 1x5, stride 1x2, pad left only
+        ConvCase(r, 1, 40, 20, 1, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7);       // a 7x7 stage: window tiles of several rows
+        ConvCase(r, 1, 6, 10, 1, 5, 5, 1, 1, 1, 1, 2, 2, 4, 3);        // 5x5 wider than the image
+        ConvCase(r, 1, 5, 9, 1, 1, 3, 1, 1, 1, 2, 0, 1, 8, 11);        // 1x3 dilated horizontally, stride 1
+        ConvCase(r, 1, 7, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 5);         // padded 1x1: gathered, not read in place
+        ConvCase(r, 1, 3, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 30, 31);      // a 7x7 stride-2 stem: phase planes
+        ConvCase(r, 1, 6, 9, 1, 3, 3, 2, 1, 2, 2, 1, 2, 13, 12);       // stride 2x1 with dilation 2
+        ConvCase(r, 1, 4, 8, 1, 3, 2, 3, 2, 1, 3, 0, 1, 14, 15);       // stride 3x2, a 3x2 kernel dilated 3 horizontally
+        ConvCase(r, 1, 2, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 9, 9);         // 1x1 stride 2: gathered
+    }
+
+    private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)
+    {
+        {
+            int cg = c / group, kg = k / group;
             int oh = (h + 2 * pt - dh * (kh - 1) - 1) / sh + 1, ow = (width + 2 * pl - dw * (kw - 1) - 1) / sw + 1;
-            if (oh < 1 || ow < 1) continue;
+            if (oh < 1 || ow < 1) return;
             var x = Bytes(r, bn * c * h * width); var w = Weights(r, k * cg * kh * kw);
             var packed = new sbyte[QConv.PackedLength(k, cg, kh, kw, group)];
             QConv.PackWeights(w, packed, k, cg, kh, kw, group);
@@ -258,7 +321,7 @@ public static class Int8Checks
             var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, k).Select(_ => r.Next(-5000, 5000)).ToArray();
             var mult = Enumerable.Range(0, k).Select(_ => Multiplier(r)).ToArray();
             var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
-            var scratch = new byte[QConv.ScratchLength(cg, kh, kw)];
+            var scratch = new byte[QConv.ScratchLength(c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group)];
             string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
             byte[] Run(QIsa p)
             {
@@ -294,8 +357,24 @@ public static class Int8Checks
         {
             int stride = 1 + it % 2, c = r.Next(1, 5), bn = r.Next(1, 3), h = r.Next(1, 12), width = r.Next(1, 60);
             int pt = r.Next(0, 2), pl = r.Next(0, 2), pb = r.Next(0, 2), pr = r.Next(0, 2);
+            DepthwiseCase(r, stride, c, bn, h, width, pt, pl, pb, pr);
+        }
+    }
+
+    /// <summary>MobileNetV2's depthwise shapes (the AVX2 plane path) and planes too large for it (the row path), both strides.</summary>
+    private static void DepthwiseLarge()
+    {
+        var r = new Random(16);
+        foreach (var (h, stride) in new[] { (112, 1), (112, 2), (56, 1), (28, 2), (14, 1), (7, 1), (4, 2), (130, 1), (129, 2) })
+            DepthwiseCase(r, stride, 3, 1, h, h + r.Next(0, 3), 1, 1, 1, 1);
+        DepthwiseCase(r, 1, 2, 1, 9, 20, 2, 3, 0, 0);   // padding 2/3 on the top/left, none at the bottom/right
+    }
+
+    private static void DepthwiseCase(Random r, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
+    {
+        {
             int oh = (h + pt + pb - 3) / stride + 1, ow = (width + pl + pr - 3) / stride + 1;
-            if (oh < 1 || ow < 1) continue;
+            if (oh < 1 || ow < 1) return;
             var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * 9);
             int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
             var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-5000, 5000)).ToArray();
@@ -565,7 +644,7 @@ public static class Int8Checks
         int[] az = [3]; float[] ascale = [0.1f], wscale = [0.01f];
         var x = Bytes(r, 2 * 8 * 9 * 11); var cw = new sbyte[QConv.PackedLength(8, 8, 3, 3, 1)];
         QConv.PackWeights(Weights(r, 8 * 8 * 9), cw, 8, 8, 3, 3, 1);
-        var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 3, 3)];
+        var dw = Weights(r, 8 * 9); var yc = new byte[x.Length]; var scratch = new byte[QConv.ScratchLength(8, 9, 11, 8, 3, 3, 9, 11, 1, 1, 1, 1, 1, 1, 1)];
         var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
         var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
         var dwScales = new float[9]; var dwOut = new float[dw.Length];

@@ -10,17 +10,59 @@ namespace EdgeCompile.Kernels;
 /// Int8 2-D convolution over NCHW u8 tensors (ONNX QLinearConv / ConvInteger + requantization):
 /// acc[n, k, oy, ox] = bias[k] + sum (x[n, c, iy, ix] - xZero) * w[k, c/group, ky, kx], positions outside the input
 /// reading xZero (they contribute 0); y = edge-rne64 requantization of acc with per-channel (or per-tensor)
-/// multiplier/shift. The general kernel gathers each output pixel's patch (padding = xZero) into caller scratch and runs
-/// the <see cref="QGemm"/> row core over the group's packed weights (1x1 convolutions included). Depthwise 3x3 with
-/// stride 1 or 2 has its own direct kernel reading weights in ONNX layout.
+/// multiplier/shift. The scalar reference (and the ARM64 paths) gather each output pixel's patch (padding = xZero) into
+/// caller scratch and run the <see cref="QGemm"/> row core over the group's packed weights; the AVX2 path is
+/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, a micro-kernel of
+/// 8 channels x 8 pixels, requantization fused into its epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
+/// has its own direct kernel reading weights in ONNX layout.
 /// </summary>
 public static class QConv
 {
     /// <summary>Packed weight length for <see cref="Conv2D"/>: per group, <see cref="QGemm.PackedLength"/>(k / group, cPerGroup * kh * kw).</summary>
     public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group) => group * QGemm.PackedLength(k / group, cPerGroup * kh * kw);
 
-    /// <summary>Scratch bytes <see cref="Conv2D"/> needs: one patch, cPerGroup * kh * kw.</summary>
-    public static int ScratchLength(int cPerGroup, int kh, int kw) => cPerGroup * kh * kw;
+    /// <summary>
+    /// Scratch bytes <see cref="Conv2D"/> needs for this shape (the arguments as passed to it): at least one patch
+    /// ((c / group) * kh * kw, the row paths), and the AVX2 path's widened 8-channel weight block, activation panel and
+    /// input window or gathered rows (<see cref="ConvLayout"/>).
+    /// </summary>
+    public static int ScratchLength(int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW,
+        int padTop, int padLeft, int dilationH, int dilationW, int group)
+    {
+        if (group < 1 || c < group || kh < 1 || kw < 1 || oh < 0 || ow < 0 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padLeft < 0)
+            throw new ArgumentException($"QConv.ScratchLength: bad shape c={c}, kh={kh}, kw={kw}, group={group}.", nameof(c));
+        long kd = (long)(c / group) * kh * kw;
+        if (kd > QGemm.MaxK) throw new ArgumentException($"QConv.ScratchLength: reduction size {kd} exceeds {QGemm.MaxK}.", nameof(c));
+        var l = ConvLayout.Create(c / group, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
+        return (int)Math.Max(kd, l.Total);
+    }
+
+    /// <summary>
+    /// The AVX2 path's tiling and scratch layout. Stride 1 ("windowed"): tiles of <c>Rows</c> output rows; the input rows
+    /// they read are copied, for every channel of the group, into a window of <c>Wp</c> columns padded with the zero point,
+    /// so each im2col row is a contiguous slice of the window over q = row * Wp + ox (the Wp - ow columns past each row's
+    /// outputs are computed and dropped). 1x1 and other strides: tiles of <c>Tile</c> output pixels whose im2col rows are gathered.
+    /// Layout: wide (16 * k4), panel (2 * k4 * PanelPixels), then the window or two gathered rows.
+    /// </summary>
+    internal readonly record struct ConvLayout(int Kd, int K4, bool Windowed, int Wp, int Rows, int WindowRows, int Tile, int PanelPixels, long WindowBytes, long Total)
+    {
+        public static ConvLayout Create(int cg, int width, int kh, int kw, int oh, int ow, int strideH, int strideW, int padLeft, int dilationH, int dilationW)
+        {
+            int kd = cg * kh * kw, k4 = (kd + 3) & ~3;
+            if (kh * kw > 1)
+            {
+                // Wp: phase-plane columns (ow plus the taps' reach in phase-plane columns); WindowRows: phase-plane rows.
+                int wp = ow + (kw - 1) * dilationW / strideW;
+                int rows = Math.Clamp(98304 / (k4 * wp), 1, Math.Max(oh, 1));
+                if (rows * wp < 32) rows = Math.Min(Math.Max(oh, 1), (32 + wp - 1) / wp);
+                int pixels = (rows * wp + 15) & ~15, windowRows = rows + (kh - 1) * dilationH / strideH;
+                long window = (long)cg * strideH * strideW * windowRows * wp + (kw - 1) * dilationW / strideW + 32;
+                return new(kd, k4, true, wp, rows, windowRows, rows * wp, pixels, window, 16L * k4 + 2L * k4 * pixels + window);
+            }
+            int tile = Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
+            return new(kd, k4, false, 0, 0, 0, tile, tile, 2L * tile, 16L * k4 + 2L * k4 * tile + 2L * tile);
+        }
+    }
 
     /// <summary>Packs ONNX weights w[k, cPerGroup, kh, kw] (s8 in [-127, 127]) as <paramref name="group"/> consecutive
     /// <see cref="QGemm.PackWeights"/> matrices [k / group, cPerGroup * kh * kw].</summary>
@@ -49,7 +91,8 @@ public static class QConv
         if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
         if (y.Length != (long)n * k * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * k * oh * ow}.", nameof(y));
         if (packedW.Length != PackedLength(k, c / group, kh, kw, group)) throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected {PackedLength(k, c / group, kh, kw, group)}.", nameof(packedW));
-        if (scratch.Length < kd) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {kd}.", nameof(scratch));
+        int need = ScratchLength(c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
+        if (scratch.Length < need) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {need}.", nameof(scratch));
         if (bias.Length != 0 && bias.Length != k) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {k}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
         Requantization.ValidateParams(multiplier, shift, k, yZero, qmin, qmax, kernel);
@@ -61,6 +104,12 @@ public static class QConv
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
+        if (isa == QIsa.Avx2)
+        {
+            Conv2DAvx2(x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
+                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax);
+            return;
+        }
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
         int bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
         var patch = scratch.Slice(0, kd);
@@ -116,6 +165,323 @@ public static class QConv
             }
     }
 
+    // ---------------------------------------------------------------- AVX2: register-blocked, pixels in the vector lanes
+    //
+    // Per group and per tile of P output pixels (row-major oy*ow + ox), the patch values are laid out as a panel of int16
+    // pairs: panel[j][p] = (x_k(2j)(p) - xZero, x_k(2j+1)(p) - xZero) for k-pair j (out-of-image taps and padded k give 0).
+    // Per block of 8 output channels the packed n8k4 weights are widened once per tile to int16 pairs wide[j][c] =
+    // (w[c, 2j], w[c, 2j+1]). The micro-kernel holds 4 channels x 16 pixels in 8 int32 accumulators: per k-pair it loads
+    // two panel vectors and broadcasts four weight pairs, 8 vpmaddwd (int16 x int16 pairs summed in int32: |sum| <=
+    // 2 * 255 * 127, no saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 16 bytes per channel,
+    // which in NCHW are consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
+
+    private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
+        int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+    {
+        int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
+        var l = ConvLayout.Create(cg, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
+        int k4 = l.K4, pairs = k4 / 2, bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
+        var wide = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 16 * k4));
+        var panel = MemoryMarshal.Cast<byte, int>(scratch.Slice(16 * k4, 2 * k4 * l.PanelPixels));
+        var rest = scratch.Slice(16 * k4 + 2 * k4 * l.PanelPixels, (int)l.WindowBytes);
+        var geo = new Geometry(h, width, kh, kw, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+            kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
+        var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
+        var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
+        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp;
+        for (int b = 0; b < n; b++)
+            for (int g = 0; g < group; g++)
+            {
+                var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
+                var wg = packedW.Slice(g * pl, pl);
+                int tiles = !l.Windowed ? (ohw + l.Tile - 1) / l.Tile : (oh + l.Rows - 1) / l.Rows;
+                for (int t = 0; t < tiles; t++)
+                {
+                    // Output positions of this tile: pixels [p0, p0 + np) (gathered, or pointwise read in place), or rows
+                    // [oy0, oy0 + rows) as q in [0, rows * Wp) of the window.
+                    int p0, np, oy0 = 0, rows = 0;
+                    if (!l.Windowed) { p0 = t * l.Tile; np = Math.Min(l.Tile, ohw - p0); }
+                    else
+                    {
+                        oy0 = t * l.Rows; rows = Math.Min(l.Rows, oh - oy0);
+                        p0 = 0; np = rows * l.Wp;
+                        FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 * strideH - padTop, padLeft, strideH, strideW);
+                    }
+                    int npad = (np + 15) & ~15;
+                    for (int j = 0; j < pairs; j++)
+                    {
+                        ReadOnlySpan<byte> ra, rb;
+                        if (l.Windowed)
+                        {
+                            ra = WindowRow(rest, 2 * j, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
+                            rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
+                        }
+                        else
+                        {
+                            ra = PanelRow(xg, xZero, 2 * j, kd, geo, p0, np, npad, rowA);
+                            rb = PanelRow(xg, xZero, 2 * j + 1, kd, geo, p0, np, npad, rowB);
+                        }
+                        Interleave(ra, rb, xZero, panel, j, pairs, npad);
+                    }
+                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, l.Windowed, oy0, l.Wp, ow,
+                        bias, multiplier, shift, yZero, qmin, qmax, y);
+                }
+            }
+    }
+
+    /// <summary>All output channels of one tile: per 8-channel block, widen its weights, run the micro-kernel over the
+    /// tile's 8-pixel blocks and store through the fused epilogue. A separate method so its loops keep their state in
+    /// registers.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void TileChannels(ReadOnlySpan<sbyte> wg, int bb, int k4, int pairs, Span<int> wide, Span<int> panel, int kg, int ch0, int yCh0,
+        int ohw, int p0, int np, bool windowed, int oy0, int wp, int ow,
+        ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
+    {
+        Span<byte> tail = stackalloc byte[16];
+        Span<int> acc64 = stackalloc int[64];
+        ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
+        Span<int> biases = stackalloc int[QGemm.BlockN];
+        for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
+        {
+            WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
+            int nc = Math.Min(QGemm.BlockN, kg - n0);
+            // Per-channel epilogue constants, once per tile and channel (not per 8 outputs).
+            for (int cc = 0; cc < nc; cc++)
+            {
+                int ch = ch0 + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
+                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                biases[cc] = bias.IsEmpty ? 0 : bias[ch];
+            }
+            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);
+            for (int q0 = 0; q0 < np; q0 += 8)
+            {
+                MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
+                for (int cc = 0; cc < nc; cc++)
+                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
+                        in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills the window of one tile: per input channel, strideH x strideW phase planes of windowRows x Wp bytes, phase (py, px)
+    /// holding input (iy0 + strideH * r + py, strideW * c + px - padLeft) at (r, c), the zero point outside the image (and in the
+    /// slack after the last plane). A tap (ky, kx) of output (oy, ox) then reads phase ((ky dh) % sh, (kx dw) % sw) at
+    /// (oy - oy0 + (ky dh) / sh, ox + (kx dw) / sw): for every tap, the outputs of the tile are one contiguous slice.
+    /// </summary>
+    private static void FillWindow(ReadOnlySpan<byte> xg, int xZero, Span<byte> window, int cg, int h, int width, int wp, int windowRows, int iy0, int padLeft,
+        int sh, int sw)
+    {
+        int hw = h * width, plane = windowRows * wp;
+        int p = 0;
+        for (int ci = 0; ci < cg; ci++)
+            for (int py = 0; py < sh; py++)
+                for (int px = 0; px < sw; px++, p++)
+                    for (int r = 0; r < windowRows; r++)
+                    {
+                        var dst = window.Slice(p * plane + r * wp, wp);
+                        int iy = iy0 + sh * r + py;
+                        if ((uint)iy >= (uint)h) { dst.Fill((byte)xZero); continue; }
+                        var src = xg.Slice(ci * hw + iy * width, width);
+                        int ix0 = px - padLeft;                                   // input column of c = 0
+                        if (sw == 1)
+                        {
+                            int lo = Math.Clamp(-ix0, 0, wp), hi = Math.Clamp(width - ix0, lo, wp);
+                            dst.Slice(0, lo).Fill((byte)xZero);
+                            src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
+                            dst.Slice(hi).Fill((byte)xZero);
+                        }
+                        else
+                        {
+                            for (int c = 0, ix = ix0; c < wp; c++, ix += sw) dst[c] = (uint)ix < (uint)width ? src[ix] : (byte)xZero;
+                        }
+                    }
+        window.Slice(p * plane).Fill((byte)xZero);
+    }
+
+    /// <summary>im2col row kk of a windowed tile: the phase-plane slice its tap reads (npad bytes), or empty (the zero point) for padded k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> WindowRow(ReadOnlySpan<byte> window, int kk, int kd, int taps, int kw, int phasePlane, int wp, int dh, int dw, int sh, int sw, int npad)
+    {
+        if (kk >= kd) return default;
+        int ci = kk / taps, r = kk - ci * taps, ky = r / kw, kx = r - ky * kw;
+        int dy = ky * dh, dx = kx * dw;
+        int phase = (ci * sh + dy % sh) * sw + dx % sw;
+        return window.Slice(phase * phasePlane + dy / sh * wp + dx / sw, npad);
+    }
+
+    /// <summary>Where the 8 lanes of one micro-kernel block go in a channel's output plane.</summary>
+    private readonly record struct Store(int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
+
+    private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
+
+    /// <summary>Row kk of the im2col matrix for output pixels [p0, p0 + np): a slice of x when it can be read in place
+    /// (1x1 stride-1 unpadded, npad bytes inside x), else gathered into <paramref name="row"/> (padding taps = xZero;
+    /// bytes np..npad are don't-care: they only feed discarded lanes).</summary>
+    private static ReadOnlySpan<byte> PanelRow(ReadOnlySpan<byte> xg, int xZero, int kk, int kd, Geometry g, int p0, int np, int npad, Span<byte> row)
+    {
+        int hw = g.H * g.W;
+        if (kk >= kd) { row.Slice(0, npad).Fill((byte)xZero); return row; }
+        if (g.Pointwise)
+        {
+            if (kk * hw + p0 + npad <= xg.Length) return xg.Slice(kk * hw + p0, npad);
+            xg.Slice(kk * hw + p0, np).CopyTo(row);
+            return row;
+        }
+        int taps = g.Kh * g.Kw, ci = kk / taps, r = kk - ci * taps, ky = r / g.Kw, kx = r - ky * g.Kw;
+        var xc = xg.Slice(ci * hw, hw);
+        int p = p0, end = p0 + np, i = 0;
+        while (p < end)
+        {
+            int oy = p / g.Ow, ox = p - oy * g.Ow, seg = Math.Min(g.Ow - ox, end - p);
+            int iy = oy * g.StrideH - g.PadTop + ky * g.DilationH;
+            var dst = row.Slice(i, seg);
+            if ((uint)iy >= (uint)g.H) dst.Fill((byte)xZero);
+            else
+            {
+                var src = xc.Slice(iy * g.W, g.W);
+                int ix0 = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
+                if (g.StrideW == 1)
+                {
+                    // Columns ix0 .. ix0 + seg: zero point left of 0 and right of W, a copy in between.
+                    int lo = Math.Clamp(-ix0, 0, seg), hi = Math.Clamp(g.W - ix0, lo, seg);
+                    dst.Slice(0, lo).Fill((byte)xZero);
+                    src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
+                    dst.Slice(hi).Fill((byte)xZero);
+                }
+                else
+                {
+                    for (int t = 0, ix = ix0; t < seg; t++, ix += g.StrideW) dst[t] = (uint)ix < (uint)g.W ? src[ix] : (byte)xZero;
+                }
+            }
+            p += seg; i += seg;
+        }
+        return row;
+    }
+
+    /// <summary>Panel row j: panel[(p / 8) * pairs * 8 + j * 8 + p % 8] = (a[p] - z, b[p] - z) as an int16 pair in one
+    /// int32, p in [0, npad) (npad a multiple of 16; an empty row stands for the zero point: padded k).</summary>
+    private static void Interleave(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int z, Span<int> panel, int j, int pairs, int npad)
+    {
+        ref int d = ref MemoryMarshal.GetReference(panel);
+        var zv = Vector256.Create((short)z);
+        var zb = Vector128.Create((byte)z);
+        bool hasA = !a.IsEmpty, hasB = !b.IsEmpty;
+        ref byte ra = ref MemoryMarshal.GetReference(a);
+        ref byte rb = ref MemoryMarshal.GetReference(b);
+        for (int p = 0; p < npad; p += 16)
+        {
+            var va = hasA ? Vector128.LoadUnsafe(ref ra, (nuint)p) : zb;
+            var vb = hasB ? Vector128.LoadUnsafe(ref rb, (nuint)p) : zb;
+            nuint o = (nuint)(p * pairs + j * 8);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o);
+            Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(va, vb)), zv).AsInt32().StoreUnsafe(ref d, o + (nuint)(8 * pairs));
+        }
+    }
+
+    /// <summary>One packed n8k4 block (8 channels, k4 / 4 quads) widened to wide[j * 8 + c] = (w[c, 2j], w[c, 2j + 1]) as int16 pairs.</summary>
+    internal static void WidenBlock(ReadOnlySpan<sbyte> block, int k4, Span<int> wide)
+    {
+        ref sbyte w0 = ref MemoryMarshal.GetReference(block);
+        ref int d = ref MemoryMarshal.GetReference(wide);
+        var evenOdd = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int q = 0; q < k4 / 4; q++)
+        {
+            var v = Vector256.LoadUnsafe(ref w0, (nuint)(q * 32));
+            // c0..c3 (k0..k3) and c4..c7 as int16; as int32: [c0 k01, c0 k23, c1 k01, ...]; even dwords = pairs (k0, k1).
+            var lo = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int16(v.GetLower()).AsInt32(), evenOdd);
+            var hi = Avx2.PermuteVar8x32(Avx2.ConvertToVector256Int16(v.GetUpper()).AsInt32(), evenOdd);
+            Avx2.Permute2x128(lo, hi, 0x20).StoreUnsafe(ref d, (nuint)(q * 16));
+            Avx2.Permute2x128(lo, hi, 0x31).StoreUnsafe(ref d, (nuint)(q * 16 + 8));
+        }
+    }
+
+    /// <summary>8 channels x 8 pixels summed over all k-pairs: acc[c * 8 + lane]. Per k-pair one panel load (8 pixels' pairs),
+    /// 8 weight-pair broadcasts, 8 vpmaddwd: the panel is read once per 8-channel block.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void MicroKernel8(ref int panel, ref int wide, int pairs, ref int acc)
+    {
+        Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+        for (int j = 0; j < pairs; j++)
+        {
+            var x = Vector256.LoadUnsafe(ref panel).AsInt16();
+            a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(x, Vector256.Create(wide).AsInt16()));
+            a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16()));
+            a2 = Avx2.Add(a2, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16()));
+            a3 = Avx2.Add(a3, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16()));
+            a4 = Avx2.Add(a4, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 4)).AsInt16()));
+            a5 = Avx2.Add(a5, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 5)).AsInt16()));
+            a6 = Avx2.Add(a6, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 6)).AsInt16()));
+            a7 = Avx2.Add(a7, Avx2.MultiplyAddAdjacent(x, Vector256.Create(Unsafe.Add(ref wide, 7)).AsInt16()));
+            panel = ref Unsafe.Add(ref panel, 8);
+            wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
+        }
+        a0.StoreUnsafe(ref acc); a1.StoreUnsafe(ref acc, 8); a2.StoreUnsafe(ref acc, 16); a3.StoreUnsafe(ref acc, 24);
+        a4.StoreUnsafe(ref acc, 32); a5.StoreUnsafe(ref acc, 40); a6.StoreUnsafe(ref acc, 48); a7.StoreUnsafe(ref acc, 56);
+    }
+
+    /// <summary>4 channels x 16 lanes summed over all k-pairs: acc[c * 16 + lane] (c = channel of the quad). Not inlined:
+    /// its 8 accumulators, 2 panel vectors and the broadcast weight pair stay in registers.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void MicroKernel(ref int panel, ref int wide, int pairs, ref int acc)
+    {
+        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        for (int j = 0; j < pairs; j++)
+        {
+            var x0 = Vector256.LoadUnsafe(ref panel).AsInt16();
+            var x1 = Vector256.LoadUnsafe(ref panel, 8).AsInt16();
+            var w = Vector256.Create(wide).AsInt16();
+            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w));
+            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16();
+            a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x0, w));
+            a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16();
+            a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x0, w));
+            a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x1, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16();
+            a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(x0, w));
+            a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(x1, w));
+            panel = ref Unsafe.Add(ref panel, 16);
+            wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
+        }
+        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8);
+        a10.StoreUnsafe(ref acc, 16); a11.StoreUnsafe(ref acc, 24);
+        a20.StoreUnsafe(ref acc, 32); a21.StoreUnsafe(ref acc, 40);
+        a30.StoreUnsafe(ref acc, 48); a31.StoreUnsafe(ref acc, 56);
+    }
+
+    /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
+    /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Epilogue(Vector256<int> acc, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
+    {
+        var r = rq.Apply(acc);
+        if (!st.Windowed)
+        {
+            if (st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[st.O]); return; }
+        }
+        else
+        {
+            int row = st.Q0 / st.Wp, col = st.Q0 - row * st.Wp;
+            if (col + 8 <= st.Ow && st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[(st.Oy0 + row) * st.Ow + col]); return; }
+        }
+        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
+        if (!st.Windowed) { tail.Slice(0, st.Count).CopyTo(plane.Slice(st.O, st.Count)); return; }
+        // Runs of the 8 positions within one window row; columns at or past ow are not outputs.
+        for (int i = 0; i < st.Count;)
+        {
+            int q = st.Q0 + i, row = q / st.Wp, col = q - row * st.Wp, run = Math.Min(st.Count - i, st.Wp - col);
+            int valid = Math.Min(run, st.Ow - col);
+            if (valid > 0) tail.Slice(i, valid).CopyTo(plane.Slice((st.Oy0 + row) * st.Ow + col, valid));
+            i += run;
+        }
+    }
+
     // ---------------------------------------------------------------- depthwise 3x3
 
     /// <summary>
@@ -145,6 +511,11 @@ public static class QConv
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
         isa = QPaths.NoDot(isa);
+        if (isa == QIsa.Avx2 && DepthwisePlaneFits(h, width, oh, ow, stride, padTop, padLeft, out int hp, out int wp))
+        {
+            DepthwisePlaneAvx2(x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, hp, wp, multiplier, shift, yZero, qmin, qmax);
+            return;
+        }
         // Outputs per vector step and the input bytes a step reads past its first tap.
         int vec = isa == QIsa.Avx2 && stride == 1 ? 16 : 8;
         int need = isa == QIsa.AdvSimd && stride == 1 ? 10 : 18;
@@ -223,10 +594,10 @@ public static class QConv
                 lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(v2, Vector256.Create(w2).AsInt16()));
             }
         }
-        var m = Vector256.Create(mul); var s = Vector256.Create(sh);
+        var rq = new Requantization.UniformAvx2(mul, sh, yZero, qmin, qmax);
         ref byte d = ref MemoryMarshal.GetReference(dst);
-        Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(lo, m, s, yZero, qmin, qmax), ref d);
-        if (stride == 1) Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(hi, m, s, yZero, qmin, qmax), ref Unsafe.Add(ref d, 8));
+        Requantization.StoreBytesAvx2(rq.Apply(lo), ref d);
+        if (stride == 1) Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref d, 8));
     }
 
     private static void DepthwiseStepArm(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int xZero, int bias, int width, int iy0, int ix0, int stride,
@@ -264,5 +635,118 @@ public static class QConv
             lo = AdvSimd.MultiplyWideningLowerAndAdd(lo, v.GetLower(), wq.GetLower());
             hi = AdvSimd.MultiplyWideningUpperAndAdd(hi, v, wq);
         }
+    }
+
+    // ---------------------------------------------------------------- depthwise 3x3, AVX2 plane path
+    //
+    // Per channel, the input plane is copied into a stack buffer padded with xZero on every side (so no output needs a
+    // bounds check), and the zero point is folded into the bias: sum (x - z) w + bias = sum x w + (bias - z sum w), exact
+    // in int32 (|x w| <= 255 * 127, 9 taps). Taps are taken in pairs (u8 pairs widened to int16, vpmaddwd by the weight pair):
+    // stride 1 runs over the flattened padded plane (q = oy * Wp + ox, 16 outputs per step; the Wp - ow columns per row
+    // that are not outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps
+    // are adjacent bytes and kx2 pairs with a zero weight.
+
+    internal const int PlaneBytes = 16384;
+
+    /// <summary>True when the AVX2 plane path takes this depthwise shape (padded plane and output fit the stack buffers).</summary>
+    internal static bool DepthwisePlaneFits(int h, int width, int oh, int ow, int stride, int padTop, int padLeft, out int hp, out int wp)
+    {
+        hp = Math.Max(h + padTop, (oh - 1) * stride + 3);
+        wp = Math.Max(width + padLeft, (ow - 1) * stride + 3);
+        long plane = (long)hp * wp + 96;
+        long outBytes = stride == 1 ? (long)oh * wp + 16 : (long)oh * ((ow + 15) & ~15);
+        return plane <= PlaneBytes && outBytes <= PlaneBytes;
+    }
+
+    private static void DepthwisePlaneAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
+        int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft, int hp, int wp,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+    {
+        Span<byte> plane = stackalloc byte[PlaneBytes];
+        Span<byte> outBuf = stackalloc byte[PlaneBytes];
+        int used = hp * wp + 96;
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                var xp = x.Slice((b * c + ch) * h * width, h * width);
+                var yp = y.Slice((b * c + ch) * oh * ow, oh * ow);
+                plane.Slice(0, used).Fill((byte)xZero);
+                for (int iy = 0; iy < h; iy++) xp.Slice(iy * width, width).CopyTo(plane.Slice((iy + padTop) * wp + padLeft));
+                var wc = w.Slice(ch * 9, 9);
+                int sumW = 0;
+                for (int t = 0; t < 9; t++) sumW += wc[t];
+                int bs = (bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW, pi = multiplier.Length == 1 ? 0 : ch;
+                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                var bv = Vector256.Create(bs);
+                ref byte p0 = ref MemoryMarshal.GetReference(plane);
+                ref byte o0 = ref MemoryMarshal.GetReference(outBuf);
+                if (stride == 1)
+                {
+                    // Pairs: (r0k0, r0k1) (r0k2, r1k0) (r1k1, r1k2) (r2k0, r2k1) (r2k2, -).
+                    var w01 = Pair(wc[0], wc[1]); var w23 = Pair(wc[2], wc[3]); var w45 = Pair(wc[4], wc[5]); var w67 = Pair(wc[6], wc[7]); var w8 = Pair(wc[8], 0);
+                    int count = (oh - 1) * wp + ow;
+                    for (int q = 0; q < count; q += 16)
+                    {
+                        ref byte r0 = ref Unsafe.Add(ref p0, q);
+                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
+                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
+                        var lo = bv; var hi = bv;
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0), Vector128.LoadUnsafe(ref r0, 1), w01);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0, 2), Vector128.LoadUnsafe(ref r1), w23);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r1, 1), Vector128.LoadUnsafe(ref r1, 2), w45);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2), Vector128.LoadUnsafe(ref r2, 1), w67);
+                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2, 2), Vector128<byte>.Zero, w8);
+                        Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, q));
+                        Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, q + 8));
+                    }
+                    for (int oy = 0; oy < oh; oy++) outBuf.Slice(oy * wp, ow).CopyTo(yp.Slice(oy * ow, ow));
+                }
+                else
+                {
+                    // Each output's (kx0, kx1) taps are the adjacent bytes at 2 ox; kx2 is the pair at 2 ox + 2 with weight (w2, 0).
+                    var wa0 = Pair(wc[0], wc[1]); var wb0 = Pair(wc[2], 0);
+                    var wa1 = Pair(wc[3], wc[4]); var wb1 = Pair(wc[5], 0);
+                    var wa2 = Pair(wc[6], wc[7]); var wb2 = Pair(wc[8], 0);
+                    int ow16 = (ow + 15) & ~15;
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        ref byte r0 = ref Unsafe.Add(ref p0, 2 * oy * wp);
+                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
+                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
+                        for (int ox = 0; ox < ow; ox += 16)
+                        {
+                            var lo = bv; var hi = bv;
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r1, 2 * ox), wa1, wb1);
+                            StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
+                            Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
+                            Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
+                        }
+                        outBuf.Slice(oy * ow16, ow).CopyTo(yp.Slice(oy * ow, ow));
+                    }
+                }
+            }
+
+        static Vector256<short> Pair(int w0, int w1) => Vector256.Create((int)((ushort)(short)w0 | (uint)(ushort)(short)w1 << 16)).AsInt16();
+    }
+
+    /// <summary>16 outputs: lo/hi += (a, b) pairs (u8 widened to int16) times the weight pair.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PairTaps(ref Vector256<int> lo, ref Vector256<int> hi, Vector128<byte> a, Vector128<byte> b, Vector256<short> wPair)
+    {
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(a, b)), wPair));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(a, b)), wPair));
+    }
+
+    /// <summary>16 stride-2 outputs of one kernel row starting at <paramref name="row"/> (32 + 2 bytes read... + 32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StrideTwoTaps(ref Vector256<int> lo, ref Vector256<int> hi, ref byte row, Vector256<short> wa, Vector256<short> wb)
+    {
+        var v = Vector256.LoadUnsafe(ref row);
+        var v2 = Vector256.LoadUnsafe(ref row, 2);
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetLower()), wa));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetUpper()), wa));
+        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetLower()), wb));
+        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetUpper()), wb));
     }
 }

@@ -113,6 +113,11 @@ public static class QGemm
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
         Span<byte> yU8, Span<int> yI32, Span<float> yF32)
     {
+        if (isa == QIsa.Avx2 && m >= BlockedMinRows && BlockedTile(k) > 0)
+        {
+            CoreBlockedAvx2(a, aZero, aZeros, aScales, packedW, bias, biasF, m, k, n, multiplier, shift, wScale, yZero, qmin, qmax, yU8, yI32, yF32);
+            return;
+        }
         int bb = BlockBytes(k);
         bool f32 = !wScale.IsEmpty;
         bool u8 = !f32 && !multiplier.IsEmpty;
@@ -152,6 +157,119 @@ public static class QGemm
                 else acc.Slice(0, nb).CopyTo(yI32.Slice(row * n + n0, nb));
             }
         }
+    }
+
+    // ---------------------------------------------------------------- AVX2: register-blocked, rows in the vector lanes
+    //
+    // The same micro-kernel as QConv's AVX2 path (4 channels x 16 lanes, int16 pairs, vpmaddwd): here the lanes are 16 rows
+    // of a. A tile of rows is transposed into a panel of int16 pairs (a[r, 2j] - aZero_r, a[r, 2j + 1] - aZero_r) (k past the
+    // end: 0), each 8-channel block of packed weights is widened once per tile, and the epilogue (bias + requantization,
+    // int32, or the float dequantization in the scalar reference's order) scatters each channel's 16 results to y[row, n].
+    // Scratch is on the stack (at most BlockedStackBytes); larger k runs the row path.
+
+    internal const int BlockedMinRows = 16, BlockedStackBytes = 96 * 1024;
+
+    /// <summary>Rows per tile of the blocked path for this k (a multiple of 16, up to 64), or 0 when its scratch does not fit.</summary>
+    internal static int BlockedTile(int k)
+    {
+        int k4 = (k + 3) & ~3;
+        int rows = (BlockedStackBytes - 16 * k4) / (2 * k4) & ~15;
+        return rows < 16 ? 0 : Math.Min(rows, 64);
+    }
+
+    private static void CoreBlockedAvx2(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, ReadOnlySpan<float> aScales,
+        ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, ReadOnlySpan<float> biasF, int m, int k, int n,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
+        Span<byte> yU8, Span<int> yI32, Span<float> yF32)
+    {
+        bool f32 = !wScale.IsEmpty, u8 = !f32 && !multiplier.IsEmpty;
+        int k4 = (k + 3) & ~3, pairs = k4 / 2, tile = BlockedTile(k), bb = BlockBytes(k);
+        Span<byte> buf = stackalloc byte[16 * k4 + 2 * k4 * tile];
+        var wide = MemoryMarshal.Cast<byte, int>(buf.Slice(0, 16 * k4));
+        var panel = MemoryMarshal.Cast<byte, int>(buf.Slice(16 * k4, 2 * k4 * tile));
+        Span<int> i32 = stackalloc int[16];
+        Span<float> f = stackalloc float[16];
+        Span<float> rowScale = stackalloc float[16];
+        Span<byte> b16 = stackalloc byte[16];
+        Span<int> acc64 = stackalloc int[64];
+        ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[4];
+        for (int p0 = 0; p0 < m; p0 += tile)
+        {
+            int np = Math.Min(tile, m - p0), npad = (np + 15) & ~15;
+            // Transpose rows p0 .. p0 + np into the panel: block qb of 16 rows, pair j at panel[(qb * pairs + j) * 16 + r].
+            for (int r = 0; r < npad; r++)
+            {
+                int qb = r >> 4, lane = r & 15;
+                ref int d = ref Unsafe.Add(ref MemoryMarshal.GetReference(panel), qb * pairs * 16 + lane);
+                if (r >= np) { for (int j = 0; j < pairs; j++) Unsafe.Add(ref d, j * 16) = 0; continue; }
+                int row = p0 + r, z = f32 ? aZeros[aZeros.Length == 1 ? 0 : row] : aZero;
+                var ar = a.Slice(row * k, k);
+                int j2 = 0;
+                for (; 2 * j2 + 1 < k; j2++)
+                    Unsafe.Add(ref d, j2 * 16) = (ushort)(short)(ar[2 * j2] - z) | (ar[2 * j2 + 1] - z) << 16;
+                for (; j2 < pairs; j2++)
+                    Unsafe.Add(ref d, j2 * 16) = 2 * j2 < k ? (ushort)(short)(ar[2 * j2] - z) : 0;
+            }
+            for (int n0 = 0; n0 < n; n0 += BlockN)
+            {
+                QConv.WidenBlock(packedW.Slice(n0 / BlockN * bb, bb), k4, wide);
+                for (int c0 = n0; c0 < Math.Min(n, n0 + BlockN); c0 += 4)
+                {
+                    int nc = Math.Min(4, n - c0);
+                    if (u8)
+                        for (int cc = 0; cc < nc; cc++)
+                        {
+                            int pi = multiplier.Length == 1 ? 0 : c0 + cc;
+                            rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                        }
+                    for (int q0 = 0; q0 < npad; q0 += 16)
+                    {
+                        QConv.MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
+                        int count = Math.Min(16, np - q0), r0 = p0 + q0;
+                        if (f32)
+                            for (int r = 0; r < 16; r++) rowScale[r] = r < count ? aScales[aScales.Length == 1 ? 0 : r0 + r] : 0f;
+                        for (int cc = 0; cc < nc; cc++)
+                        {
+                            var lo = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16));
+                            var hi = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16 + 8));
+                            int ch = c0 + cc;
+                            if (f32)
+                            {
+                                var ws = Vector256.Create(wScale[wScale.Length == 1 ? 0 : ch]);
+                                var bf = Vector256.Create(biasF.IsEmpty ? 0f : biasF[ch]);
+                                ref float rs = ref MemoryMarshal.GetReference(rowScale);
+                                Avx.Add(Avx.Multiply(Avx.Multiply(Avx.ConvertToVector256Single(lo), Vector256.LoadUnsafe(ref rs)), ws), bf).StoreUnsafe(ref MemoryMarshal.GetReference(f));
+                                Avx.Add(Avx.Multiply(Avx.Multiply(Avx.ConvertToVector256Single(hi), Vector256.LoadUnsafe(ref rs, 8)), ws), bf).StoreUnsafe(ref MemoryMarshal.GetReference(f), 8);
+                                for (int r = 0; r < count; r++) yF32[(r0 + r) * n + ch] = f[r];
+                                continue;
+                            }
+                            if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
+                            if (u8)
+                            {
+                                ref byte t = ref MemoryMarshal.GetReference(b16);
+                                Requantization.StoreBytesAvx2(rqs[cc].Apply(lo), ref t);
+                                Requantization.StoreBytesAvx2(rqs[cc].Apply(hi), ref Unsafe.Add(ref t, 8));
+                                for (int r = 0; r < count; r++) yU8[(r0 + r) * n + ch] = b16[r];
+                            }
+                            else
+                            {
+                                lo.StoreUnsafe(ref MemoryMarshal.GetReference(i32));
+                                hi.StoreUnsafe(ref MemoryMarshal.GetReference(i32), 8);
+                                for (int r = 0; r < count; r++) yI32[(r0 + r) * n + ch] = i32[r];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Tests: <see cref="Requantization.UniformAvx2"/> over 8 accumulators (AVX2 only).</summary>
+    internal static void RequantizeUniformForTest(ReadOnlySpan<int> acc8, int multiplier, int shift, int zOut, int qmin, int qmax, Span<int> out8)
+    {
+        var rq = new Requantization.UniformAvx2(multiplier, shift, zOut, qmin, qmax);
+        rq.Apply(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(acc8))).StoreUnsafe(ref MemoryMarshal.GetReference(out8));
     }
 
     /// <summary>acc8[c] = sum_k (aRow[k] - aZero) * w[c, k] for the 8 channels of one packed block (modulo 2^32).</summary>

@@ -128,6 +128,67 @@ public static class Requantization
         return Vector256.Create(rLo, rHi);
     }
 
+    /// <summary>
+    /// AVX2 requantization with one multiplier and shift for all 8 lanes (one output channel), constants prepared once.
+    /// For shift &gt;= 0 (n = 31 + shift &gt;= 31, every real scale below 1) the rounded value fits int32 (|acc * multiplier|
+    /// &lt; 2^62), so the products stay in their 64-bit lanes (vpmuldq on even and odd lanes, no widening shuffles), are
+    /// rounded with uniform shifts (for n &gt;= 32 the final shift is a 32-bit arithmetic shift of the high dwords) and clamped
+    /// in int32: the same integers as <see cref="RequantizeAvx2"/>. Other shifts use <see cref="RequantizeAvx2"/>.
+    /// </summary>
+    internal readonly struct UniformAvx2
+    {
+        private readonly Vector256<int> _mult, _lo, _hi, _z, _shift;
+        private readonly Vector128<long> _n;
+        private readonly Vector256<long> _add, _signShifted;
+        private readonly Vector128<int> _n32;
+        private readonly int _zOut, _qmin, _qmax;
+        private readonly bool _fast, _high;
+
+        public UniformAvx2(int multiplier, int shift, int zOut, int qmin, int qmax)
+        {
+            int n = 31 + shift;
+            _fast = shift >= 0;
+            _high = shift >= 1;
+            _n32 = Vector128.CreateScalar(Math.Max(n - 32, 0));
+            _mult = Vector256.Create(multiplier);
+            _shift = Vector256.Create(shift);
+            _n = Vector128.CreateScalar((long)n);
+            _add = Vector256.Create((1L << (n - 1)) - 1);
+            _signShifted = Vector256.Create((long)(0x8000_0000_0000_0000UL >> n));
+            _lo = Vector256.Create(qmin - zOut); _hi = Vector256.Create(qmax - zOut); _z = Vector256.Create(zOut);
+            _zOut = zOut; _qmin = qmin; _qmax = qmax;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Apply(Vector256<int> acc)
+        {
+            if (!_fast) return RequantizeAvx2(acc, _mult, _shift, _zOut, _qmin, _qmax);
+            var pe = Avx2.Multiply(acc, _mult);
+            var po = Avx2.Multiply(Avx2.ShiftRightLogical(acc.AsInt64(), 32).AsInt32(), _mult);
+            Vector256<int> r;
+            if (_high)
+            {
+                // n >= 32: t >> n = (high dword of t) >> (n - 32), an arithmetic 32-bit shift of the 8 high dwords.
+                var te = Avx2.Add(Avx2.Add(pe, _add), Avx2.And(Avx2.ShiftRightLogical(pe, _n), Vector256.Create(1L)));
+                var to = Avx2.Add(Avx2.Add(po, _add), Avx2.And(Avx2.ShiftRightLogical(po, _n), Vector256.Create(1L)));
+                var high = Avx2.Blend(Avx2.ShiftRightLogical(te, 32).AsInt32(), to.AsInt32(), 0b10101010);
+                r = Avx2.ShiftRightArithmetic(high, _n32);
+            }
+            else r = Avx2.Blend(Round(pe).AsInt32(), Avx2.ShiftLeftLogical(Round(po), 32).AsInt32(), 0b10101010);
+            return Avx2.Add(Avx2.Min(Avx2.Max(r, _lo), _hi), _z);
+        }
+
+        /// <summary>RoundingShift(p, n) for n &gt;= 31: (p + 2^(n-1) - 1 + bit n of p) &gt;&gt; n, the arithmetic shift done with
+        /// the sign-flip identity (x &gt;&gt; n = ((x ^ 2^63) &gt;&gt;&gt; n) - (2^63 &gt;&gt;&gt; n)).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Vector256<long> Round(Vector256<long> p)
+        {
+            var bit = Avx2.And(Avx2.ShiftRightLogical(p, _n), Vector256.Create(1L));
+            var t = Avx2.Add(Avx2.Add(p, _add), bit);
+            return Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Xor(t, Vector256.Create(long.MinValue)), _n), _signShifted);
+        }
+    }
+
     /// <summary>AdvSimd: clamp(zOut + RoundingShift(p, n)) for 2 int64 lanes (negN = -n); 2 int32 results.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector64<int> RoundClampArm(Vector128<long> p, Vector128<long> negN, Vector128<long> lo, Vector128<long> hi, Vector64<int> zOut)
@@ -161,8 +222,8 @@ public static class Requantization
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void StoreBytesAvx2(Vector256<int> v, ref byte dst)
     {
-        var b = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(v, v), Avx2.PackSignedSaturate(v, v)).AsUInt32();
-        Unsafe.WriteUnaligned(ref dst, (ulong)b.GetElement(0) | (ulong)b.GetElement(4) << 32);
+        var w = Sse2.PackSignedSaturate(v.GetLower(), v.GetUpper());          // 8 int16, in order
+        Unsafe.WriteUnaligned(ref dst, Sse2.PackUnsignedSaturate(w, w).AsUInt64().ToScalar());
     }
 
     /// <summary>Stores 8 int32 values (two vectors) already in [0, 255] as bytes.</summary>

@@ -20,10 +20,17 @@ public static class LayerProfile
 
     public static int Run(string[] args)
     {
-        if (args.Length is not (1 or 3) || (args.Length == 3 && args[1] != "--runs")) throw new UsageException("expected <model> [--runs N].");
+        if (args.Length == 0) throw new UsageException("expected <model> [--int8] [--runs N].");
         var m = Catalog.Get(args[0]);
-        int runs = args.Length == 3 ? int.Parse(args[2], Inv) : 50;
-        var (calls, input) = Load(m);
+        int runs = 50;
+        bool int8 = false;
+        for (int i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--int8") int8 = true;
+            else if (args[i] == "--runs" && i + 1 < args.Length) runs = int.Parse(args[++i], Inv);
+            else throw new UsageException($"unknown option '{args[i]}'.");
+        }
+        var (calls, input) = Load(m, int8 ? m.Int8Class : m.Create().GetType().Name);
 
         // EdgeCompile: the whole sequence in order (realistic caches), each call timed; median per call over the runs.
         var times = new double[calls.Count, runs];
@@ -39,7 +46,7 @@ public static class LayerProfile
 
         // ONNX Runtime's profiler: per-node kernel times ("<node>_kernel_time" events).
         var ortNodes = new Dictionary<string, (string Op, List<double> Us)>();
-        using (var ort = new OrtRunner(m.OnnxPath, input, m.OutputLength, Path.Combine(Path.GetTempPath(), $"ort-profile-{m.Name}")))
+        using (var ort = new OrtRunner(int8 ? m.Int8Onnx : m.OnnxPath, input, m.OutputLength, Path.Combine(Path.GetTempPath(), $"ort-profile-{m.Name}")))
         {
             for (int w = 0; w < 5; w++) ort.Run();
             for (int r = 0; r < runs; r++) ort.Run();
@@ -61,7 +68,7 @@ public static class LayerProfile
         var ortMedian = ortNodes.ToDictionary(kv => kv.Key, kv => (kv.Value.Op, Us: Median(kv.Value.Us.Skip(Math.Max(0, kv.Value.Us.Count - runs)))));
 
         double ourTotal = ours.Sum(o => o.us), ortTotal = ortMedian.Values.Sum(v => v.Us);
-        Console.WriteLine(string.Create(Inv, $"{m.Name}: sum of per-layer medians: EdgeCompile {ourTotal / 1000:F3} ms over {calls.Count} kernel calls; ORT {ortTotal / 1000:F3} ms over {ortMedian.Count} nodes (after its fusions)"));
+        Console.WriteLine(string.Create(Inv, $"{m.Name}{(int8 ? " int8 (ORT: our QDQ export)" : "")}: sum of per-layer medians: EdgeCompile {ourTotal / 1000:F3} ms over {calls.Count} kernel calls; ORT {ortTotal / 1000:F3} ms over {ortMedian.Count} nodes (after its fusions)"));
         Console.WriteLine();
         Console.WriteLine("By kernel (EdgeCompile) | calls | ms | share");
         foreach (var g in ours.GroupBy(o => KernelClass(o.c)).OrderByDescending(g => g.Sum(o => o.us)))
@@ -106,6 +113,19 @@ public static class LayerProfile
                 string kind = (g == c && g > 1 ? "dw" : "") + $"{kh}x{kw}" + (s > 1 ? $"s{s}" : "");
                 return ($"{c}->{k} {h}x{w} {kind}", (double)n * k * (c / g) * kh * kw * oh * ow);
             }
+            case "QConv.Conv2D":
+            {
+                int[] i = a[6..22].Select(v => v.I).ToArray();
+                int n = i[0], c = i[1], h = i[2], w = i[3], k = i[4], kh = i[5], kw = i[6], oh = i[7], ow = i[8], s = i[9], g = i[15];
+                string kind = (g == c && g > 1 ? "dw" : "") + $"{kh}x{kw}" + (s > 1 ? $"s{s}" : "");
+                return ($"{c}->{k} {h}x{w} {kind}", (double)n * k * (c / g) * kh * kw * oh * ow);
+            }
+            case "QConv.DepthwiseConv3x3":
+            {
+                int[] i = a[5..14].Select(v => v.I).ToArray();
+                return ($"{i[1]} {i[2]}x{i[3]} dw3x3" + (i[6] > 1 ? $"s{i[6]}" : ""), (double)i[0] * i[1] * 9 * i[4] * i[5]);
+            }
+            case "QGemm.Run": return ($"{a[5].I}x{a[6].I}x{a[7].I}", (double)a[5].I * a[6].I * a[7].I);
             case "Gemm.Run": return ($"{a[4].I}x{a[5].I}x{a[6].I}", (double)a[4].I * a[5].I * a[6].I);
             case "Gemm.MatMul": return ($"{a[3].I}x[{a[4].I}x{a[5].I}x{a[6].I}]", (double)a[3].I * a[4].I * a[5].I * a[6].I);
             default: return ("", 0);
@@ -114,10 +134,11 @@ public static class LayerProfile
 
     // ---------------------------------------------------------------- plan replay
 
-    private static (List<Call>, float[]) Load(BenchModel m)
+    /// <summary>The plan of one compiled class (each variant of a model has its own directory, named by its report).</summary>
+    private static (List<Call>, float[]) Load(BenchModel m, string className)
     {
         string root = Catalog.Metadata("EdgeCompileOutputDir");
-        var dir = Directory.GetDirectories(root, m.PlanStem + "_*").Single();
+        var dir = Directory.GetDirectories(root, m.PlanStem + "_*").Single(d => File.Exists(Path.Combine(d, className + ".report.json")));
         string[] lines = File.ReadAllLines(Path.Combine(dir, m.PlanStem + ".edgeplan"));
         byte[] stored = File.ReadAllBytes(Path.Combine(dir, m.PlanStem + ".weights.bin"));
         byte[] dense = stored;
@@ -126,11 +147,12 @@ public static class LayerProfile
             dense = new byte[WeightCompression.DecodedLength(stored)];
             WeightCompression.Decode(stored, dense);
         }
-        float[] weights = MemoryMarshal.Cast<byte, float>(dense).ToArray();
+        byte[] weights = dense;
         int arenaBytes = int.Parse(lines.First(l => l.StartsWith("arena ", StringComparison.Ordinal))[6..], Inv);
-        var arena = new float[arenaBytes / 4 + 16];
-        var input = Catalog.Input(m.InputLength);
-        var output = new float[m.OutputLength];
+        var arena = new byte[arenaBytes + 64];
+        var inputF = Catalog.Input(m.InputLength);
+        byte[] input = MemoryMarshal.AsBytes(inputF.AsSpan()).ToArray();
+        var output = new byte[4 * m.OutputLength];
         var calls = new List<Call>();
         string node = "", op = "";
         foreach (var line in lines)
@@ -142,27 +164,33 @@ public static class LayerProfile
             var (shape, macs) = Describe(t[1], a);
             calls.Add(new Call(calls.Count, node, op, t[1], Bind(t[1], a), shape, macs));
         }
-        return (calls, input);
+        return (calls, inputF);
     }
 
-    private sealed class Arg(string text, float[] arena, float[] weights, float[] input, float[] output)
+    /// <summary>One argument of a plan call: buffers as bytes of the arena, weights, input or output (a view per element type at call time).</summary>
+    private sealed class Arg(string text, byte[] arena, byte[] weights, byte[] input, byte[] output)
     {
         private readonly string[] _p = text.Split(':');
-        public Memory<float> F => _p[0] switch
+        public Memory<byte> F => _p[0] switch
         {
             "in" => input,
             "out" => output,
-            "a" => arena.AsMemory(int.Parse(_p[2], Inv) / 4, int.Parse(_p[3], Inv)),
-            "w" => weights.AsMemory(int.Parse(_p[2], Inv) / 4, int.Parse(_p[3], Inv)),
-            "empty" or "none" => Memory<float>.Empty,
+            "a" => arena.AsMemory(int.Parse(_p[2], Inv), int.Parse(_p[3], Inv) * Size(_p[1])),
+            "w" => weights.AsMemory(int.Parse(_p[2], Inv), int.Parse(_p[3], Inv) * Size(_p[1])),
+            "e" or "empty" or "none" => Memory<byte>.Empty,
             _ => throw new NotSupportedException($"argument {text}"),
         };
+        private static int Size(string type) => type switch { "f64" or "i64" => 8, "f32" or "i32" => 4, "i16" or "u16" => 2, _ => 1 };
         public int I => int.Parse(_p[1], Inv);
         public float R => float.Parse(_p[1], Inv);
         public bool B => bool.Parse(_p[1]);
         public int[] Ints => _p[1].Split(',').Select(s => int.Parse(s, Inv)).ToArray();
         public T E<T>() where T : struct, Enum => Enum.Parse<T>(_p[1][(_p[1].IndexOf('.') + 1)..]);
     }
+
+    private static Span<float> Fl(Memory<byte> m) => MemoryMarshal.Cast<byte, float>(m.Span);
+    private static Span<sbyte> S8(Memory<byte> m) => MemoryMarshal.Cast<byte, sbyte>(m.Span);
+    private static Span<int> I32(Memory<byte> m) => MemoryMarshal.Cast<byte, int>(m.Span);
 
     private static Action Bind(string kernel, Arg[] a)
     {
@@ -174,7 +202,7 @@ public static class LayerProfile
                 int[] i = a[4..20].Select(v => v.I).ToArray();
                 var act = a[20].E<Activation>();
                 float p0 = a[21].R, p1 = a[22].R;
-                return (() => Conv.Conv2D(x.Span, w.Span, bias.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
+                return (() => Conv.Conv2D(Fl(x), Fl(w), Fl(bias), Fl(y), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
                     i[9], i[10], i[11], i[12], i[13], i[14], i[15], act, p0, p1));
             }
             case "Gemm.Run":
@@ -184,60 +212,120 @@ public static class LayerProfile
                 bool ta = a[7].B, tb = a[8].B;
                 float alpha = a[9].R, beta = a[10].R, p0 = a[14].R, p1 = a[15].R;
                 var act = a[13].E<Activation>();
-                return () => Gemm.Run(x.Span, w.Span, c.Span, y.Span, m, k, n, ta, tb, alpha, beta, cr, cc, act, p0, p1);
+                return () => Gemm.Run(Fl(x), Fl(w), Fl(c), Fl(y), m, k, n, ta, tb, alpha, beta, cr, cc, act, p0, p1);
             }
             case "Gemm.MatMul":
             {
                 var (x, w, y) = (a[0].F, a[1].F, a[2].F);
                 int[] i = a[3..9].Select(v => v.I).ToArray();
-                return () => Gemm.MatMul(x.Span, w.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5]);
+                return () => Gemm.MatMul(Fl(x), Fl(w), Fl(y), i[0], i[1], i[2], i[3], i[4], i[5]);
             }
             case "Elementwise.Binary":
             {
                 var op = a[0].E<BinaryOp>();
                 var (x, b, y) = (a[1].F, a[2].F, a[3].F);
                 int[] shape = a[4].Ints, sa = a[5].Ints, sb = a[6].Ints;
-                return () => Elementwise.Binary(op, x.Span, b.Span, y.Span, shape, sa, sb);
+                return () => Elementwise.Binary(op, Fl(x), Fl(b), Fl(y), shape, sa, sb);
             }
             case "Elementwise.Unary":
             {
                 var op = a[0].E<UnaryOp>();
                 var (x, y) = (a[1].F, a[2].F);
                 float p0 = a[3].R, p1 = a[4].R;
-                return () => Elementwise.Unary(op, x.Span, y.Span, p0, p1);
+                return () => Elementwise.Unary(op, Fl(x), Fl(y), p0, p1);
             }
             case "Normalization.Softmax":
             {
                 var (x, y) = (a[0].F, a[1].F);
                 int o = a[2].I, ax = a[3].I, inner = a[4].I;
                 bool log = a[5].B;
-                return () => Normalization.Softmax(x.Span, y.Span, o, ax, inner, log);
+                return () => Normalization.Softmax(Fl(x), Fl(y), o, ax, inner, log);
             }
             case "Normalization.LayerNorm":
             {
                 var (x, s, b, y) = (a[0].F, a[1].F, a[2].F, a[3].F);
                 int o = a[4].I, inner = a[5].I;
                 float eps = a[6].R;
-                return () => Normalization.LayerNorm(x.Span, s.Span, b.Span, y.Span, o, inner, eps);
+                return () => Normalization.LayerNorm(Fl(x), Fl(s), Fl(b), Fl(y), o, inner, eps);
             }
             case "Data.StridedCopy":
             {
                 var (x, y) = (a[0].F, a[1].F);
                 int off = a[2].I;
                 int[] shape = a[3].Ints, strides = a[4].Ints;
-                return () => Data.StridedCopy<float>(x.Span, y.Span, off, shape, strides);
+                return () => Data.StridedCopy<float>(Fl(x), Fl(y), off, shape, strides);
             }
             case "Pool.MaxPool2D":
             {
                 var (x, y) = (a[0].F, a[1].F);
                 int[] i = a[2..16].Select(v => v.I).ToArray();
-                return () => Pool.MaxPool2D(x.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13]);
+                return () => Pool.MaxPool2D(Fl(x), Fl(y), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13]);
             }
             case "Pool.GlobalAverage":
             {
                 var (x, y) = (a[0].F, a[1].F);
                 int c = a[2].I, s = a[3].I;
-                return () => Pool.GlobalAverage(x.Span, y.Span, c, s);
+                return () => Pool.GlobalAverage(Fl(x), Fl(y), c, s);
+            }
+            // int8 plans (argument order as in Tasks/EdgeCompile.Compiler/Lowering/Int8/PlanInterpreter.cs)
+            case "QLinear.Quantize":
+            {
+                var (x, y) = (a[0].F, a[1].F); float scale = a[2].R; int z = a[3].I;
+                return () => QLinear.Quantize(Fl(x), y.Span, scale, z);
+            }
+            case "QLinear.Dequantize":
+            {
+                var (x, y) = (a[0].F, a[1].F); float scale = a[2].R; int z = a[3].I;
+                return () => QLinear.Dequantize(x.Span, Fl(y), scale, z);
+            }
+            case "QConv.Conv2D":
+            {
+                var (x, w, bias, y, scratch) = (a[0].F, a[2].F, a[3].F, a[4].F, a[5].F);
+                int xz = a[1].I;
+                int[] i = a[6..22].Select(v => v.I).ToArray();
+                int[] mult = a[22].Ints, sh = a[23].Ints;
+                int z = a[24].I, lo = a[25].I, hi = a[26].I;
+                return () => QConv.Conv2D(x.Span, xz, S8(w), I32(bias), y.Span, scratch.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
+                    i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi);
+            }
+            case "QConv.DepthwiseConv3x3":
+            {
+                var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
+                int xz = a[1].I;
+                int[] i = a[5..14].Select(v => v.I).ToArray();
+                int[] mult = a[14].Ints, sh = a[15].Ints;
+                int z = a[16].I, lo = a[17].I, hi = a[18].I;
+                return () => QConv.DepthwiseConv3x3(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
+            }
+            case "QGemm.Run":
+            {
+                var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
+                int xz = a[1].I, m = a[5].I, k = a[6].I, n = a[7].I, z = a[10].I, lo = a[11].I, hi = a[12].I;
+                int[] mult = a[8].Ints, sh = a[9].Ints;
+                return () => QGemm.Run(x.Span, xz, S8(w), I32(bias), y.Span, m, k, n, mult, sh, z, lo, hi);
+            }
+            case "QElementwise.Add":
+            {
+                var (x, b, y) = (a[0].F, a[3].F, a[7].F);
+                int[] i = [a[1].I, a[2].I, a[4].I, a[5].I, a[6].I, a[8].I, a[9].I, a[10].I];
+                return () => QElementwise.Add(x.Span, i[0], i[1], b.Span, i[2], i[3], i[4], y.Span, i[5], i[6], i[7]);
+            }
+            case "QPool.MaxPool2D":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                int[] i = a[2..16].Select(v => v.I).ToArray();
+                return () => QPool.MaxPool2D(x.Span, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13]);
+            }
+            case "QPool.GlobalAveragePool":
+            {
+                var (x, y) = (a[0].F, a[2].F);
+                int[] i = [a[1].I, .. a[3..10].Select(v => v.I)];
+                return () => QPool.GlobalAveragePool(x.Span, i[0], y.Span, i[1], i[2], i[3], i[4], i[5], i[6], i[7]);
+            }
+            case "Data.Copy":
+            {
+                var (x, y) = (a[0].F, a[1].F);
+                return () => x.Span.CopyTo(y.Span);
             }
             default:
                 throw new NotSupportedException($"profile: kernel {kernel} is not replayed yet (add a case in LayerProfile.Bind)");

@@ -284,7 +284,8 @@ public static class Int8Lowerer
             string? bName = bq is null ? null : Constant(bias + "_quantized", bq, bq.Length);
             var ys = Ctx.Shape(n, output);
             string yq = NewU8(output, ys);
-            string scratch = NewU8(output, [QConv.ScratchLength(cPerGroup, kh, kw)], "__scratch");
+            string scratch = NewU8(output, [QConv.ScratchLength(xs[1], xs[2], xs[3], k, kh, kw, geo.OutputSpatial[0], geo.OutputSpatial[1],
+                a.Strides[0], a.Strides[1], geo.PadsBegin[0], geo.PadsBegin[1], a.Dilations[0], a.Dilations[1], group)], "__scratch");
             Ctx.Emit(n, "QConv.Conv2D", Read(xq), I(pin.ZeroPoint), Read(wName), bName is null ? Empty(DataType.Int32) : Read(bName), Write(yq), Write(scratch),
                 I(xs[0]), I(xs[1]), I(xs[2]), I(xs[3]), I(k), I(kh), I(kw), I(geo.OutputSpatial[0]), I(geo.OutputSpatial[1]),
                 I(a.Strides[0]), I(a.Strides[1]), I(geo.PadsBegin[0]), I(geo.PadsBegin[1]), I(a.Dilations[0]), I(a.Dilations[1]), I(group),
