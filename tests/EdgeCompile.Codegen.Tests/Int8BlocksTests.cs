@@ -40,6 +40,12 @@ public class Int8BlocksTests(ITestOutputHelper output)
         => Check("resnet", ResNetBlock(), "x", [16, 12, 12], expectFloat: 0, biasCorrection: false);
 
     [Fact]
+    public void ResNet_basic_block_with_bias_correction_stays_within_two_steps_of_ORT_through_the_residual_Add()
+        // The default build (bias correction on): every layer's output is still within one step of ORT (checked per layer
+        // inside Check), and the explained case above bounds the final output by 2 steps, for at most 0.1% of the outputs.
+        => Check("resnetBc", ResNetBlock(), "x", [16, 12, 12], expectFloat: 0, biasCorrection: true, maxOutputSteps: 2);
+
+    [Fact]
     public void Concat_of_differently_quantized_inputs_falls_back_to_float_and_the_interpreter_runs_it()
     {
         var g = new G(7);
@@ -121,7 +127,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
         return best;
     }
 
-    private void Check(string id, Model model, string inputName, int[] sampleShape, int expectFloat, bool biasCorrection = true)
+    private void Check(string id, Model model, string inputName, int[] sampleShape, int expectFloat, bool biasCorrection = true, double maxOutputSteps = 1)
     {
         var inv = CultureInfo.InvariantCulture;
         int len = sampleShape.Aggregate(1, (p, d) => p * d);
@@ -248,8 +254,9 @@ public class Int8BlocksTests(ITestOutputHelper output)
         // is not identical: our kernel rounds the integer mean, then requantizes; ORT rounds once (≤ 1 step, measured).
         foreach (var level in ort.Keys)
         {
-            Assert.True(worstOrt[level] <= 1.0001, string.Create(inv, $"{id}: int8 is {worstOrt[level]:F3} output steps from ORT's QDQ ({level})"));
-            Assert.True(within1.GetValueOrDefault(level) == total, $"{id}: only {within1.GetValueOrDefault(level)}/{total} outputs within one step of ORT's QDQ ({level})");
+            Assert.True(worstOrt[level] <= maxOutputSteps + 0.0001, string.Create(inv, $"{id}: int8 is {worstOrt[level]:F3} output steps from ORT's QDQ ({level}; bound {maxOutputSteps})"));
+            long needWithin1 = maxOutputSteps <= 1 ? total : (long)Math.Ceiling(0.999 * total);
+            Assert.True(within1.GetValueOrDefault(level) >= needWithin1, $"{id}: only {within1.GetValueOrDefault(level)}/{total} outputs within one step of ORT's QDQ ({level}; need {needWithin1})");
         }
     }
 
