@@ -1,0 +1,89 @@
+using EdgeCompile.Compiler.Diagnostics;
+using EdgeCompile.Compiler.IR;
+using EdgeCompile.Compiler.Lowering.Ops;
+using static EdgeCompile.Compiler.Lowering.LoweringContext;
+
+namespace EdgeCompile.Compiler.Lowering;
+
+/// <summary>
+/// float16 and bfloat16 are storage types in compiled classes: Run parameters, buffers, weights, Cast/CastLike and
+/// the generic data-movement kernels take them as they are (System.Half, EdgeCompile.Kernels.BFloat16). Every other
+/// operator on them computes in float32: its half inputs are widened (exactly) by Elementwise.Cast — constants at
+/// build time — the float32 lowering runs, and each half output is rounded once (to nearest, ties to even) by
+/// Elementwise.Cast. That is ONNX Runtime's CPU behaviour for these types (compute in float, round per operator)
+/// and the reference executor's up to its computing in double: a float32 result and a double one round to the same
+/// half except within ~1e-7 relative of a rounding boundary.
+/// </summary>
+internal static class HalfPrecision
+{
+    public static bool IsHalf(DataType t) => t is DataType.Float16 or DataType.BFloat16;
+
+    /// <summary>
+    /// Lowers <paramref name="n"/>: directly when it involves no half value or the lowering takes half data as it is
+    /// (data movement, Where, Cast); otherwise (the lowering refuses half data with EDGE2101) in float32 between casts.
+    /// </summary>
+    public static void Lower(LoweringContext ctx, Node n, IOpLowering lowering)
+    {
+        if (n.OpType is "Cast" or "CastLike" || !n.Inputs.Concat(n.Outputs).Any(v => v.Length > 0 && IsHalf(ctx.TypeOf(v))))
+        {
+            lowering.Lower(ctx, n);
+            return;
+        }
+        int calls = ctx.Calls.Count;
+        var aliases = new Dictionary<string, string>(ctx.Aliases, StringComparer.Ordinal);
+        var fused = new HashSet<Node>(ctx.Fused);
+        try
+        {
+            lowering.Lower(ctx, n);
+            return;
+        }
+        catch (EdgeException e) when (e.Code == EdgeCodes.NoKernel)
+        {
+            // Undo whatever the attempt emitted (constants it added are unused, so they never reach the weights).
+            ctx.Calls.RemoveRange(calls, ctx.Calls.Count - calls);
+            ctx.Aliases.Clear();
+            foreach (var (k, v) in aliases) ctx.Aliases[k] = v;
+            ctx.Fused.Clear();
+            ctx.Fused.UnionWith(fused);
+        }
+
+        var inputs = n.Inputs.Select(i => i.Length > 0 && IsHalf(ctx.TypeOf(i)) ? Widened(ctx, n, i) : i).ToList();
+        var outputs = new List<string>();
+        var narrow = new List<(string Wide, string Half)>();
+        foreach (var o in n.Outputs)
+        {
+            if (o.Length == 0 || !IsHalf(ctx.TypeOf(o))) { outputs.Add(o); continue; }
+            string wide = ctx.FreshName(o + "__f32");
+            ctx.Graph.ValueTypes[wide] = IR.ValueType.FromShape(DataType.Float, ctx.Shape(n, o));
+            outputs.Add(wide);
+            narrow.Add((wide, o));
+        }
+        var wideNode = new Node
+        {
+            Name = n.Name, OpType = n.OpType, Domain = n.Domain, Attributes = n.Attributes, DocString = n.DocString,
+            Inputs = inputs, Outputs = outputs,
+        };
+        lowering.Lower(ctx, wideNode);
+        foreach (var (wide, half) in narrow)
+            if (Shapes.Product(ctx.Shape(n, half)) > 0)
+                ctx.Emit(n, "Elementwise.Cast", Read(wide), Write(half));
+    }
+
+    /// <summary>The float32 copy of half value <paramref name="value"/>: a converted constant, or one cast shared by all readers.</summary>
+    private static string Widened(LoweringContext ctx, Node n, string value)
+    {
+        if (ctx.Widened.TryGetValue(value, out var known)) return known;
+        string wide;
+        if (ctx.Constant(value) is { } c)
+            wide = ctx.AddConstant(value + "_f32", c.CastTo(DataType.Float));
+        else
+        {
+            var shape = ctx.Shape(n, value);
+            wide = ctx.FreshName(value + "__f32");
+            ctx.Graph.ValueTypes[wide] = IR.ValueType.FromShape(DataType.Float, shape);
+            if (Shapes.Product(shape) > 0) ctx.Emit(n, "Elementwise.Cast", Read(value), Write(wide));
+        }
+        ctx.Widened[value] = wide;
+        return wide;
+    }
+}
