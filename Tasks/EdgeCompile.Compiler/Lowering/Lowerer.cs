@@ -36,6 +36,7 @@ public static class Lowerer
     {
         var g = model.Graph;
         Passes.FoldStaticShapes.Run(model);
+        if (Passes.InferShapesBackward.Run(model) > 0) Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);
         var ctx = new LoweringContext(model);
