@@ -12,11 +12,22 @@ namespace EdgeCompile.Compiler.Lowering;
 /// build time — the float32 lowering runs, and each half output is rounded once (to nearest, ties to even) by
 /// Elementwise.Cast. That is ONNX Runtime's CPU behaviour for these types (compute in float, round per operator)
 /// and the reference executor's up to its computing in double: a float32 result and a double one round to the same
-/// half except within ~1e-7 relative of a rounding boundary.
+/// half except within ~1e-7 relative of a rounding boundary. The same widening serves operators that only select
+/// values (MaxPool, ReduceMax/Min) on bool and 8/16-bit integer data, where it is exact.
 /// </summary>
 internal static class HalfPrecision
 {
     public static bool IsHalf(DataType t) => t is DataType.Float16 or DataType.BFloat16;
+
+    /// <summary>Operators that only select among their inputs' values (an order-preserving widening commutes with them).</summary>
+    private static readonly HashSet<string> s_selecting = new(StringComparer.Ordinal) { "MaxPool", "GlobalMaxPool", "ReduceMax", "ReduceMin" };
+
+    /// <summary>
+    /// Whether value type <paramref name="t"/> of <paramref name="n"/> is computed in float32 when no kernel takes it:
+    /// float16/bfloat16 always; bool and 8/16-bit integers (exact in float32) for operators that only select values.
+    /// </summary>
+    private static bool Widens(Node n, DataType t) => IsHalf(t)
+        || s_selecting.Contains(n.OpType) && t is DataType.Bool or DataType.UInt8 or DataType.Int8 or DataType.Int16 or DataType.UInt16;
 
     /// <summary>
     /// Lowers <paramref name="n"/>: directly when it involves no half value or the lowering takes half data as it is
@@ -24,7 +35,7 @@ internal static class HalfPrecision
     /// </summary>
     public static void Lower(LoweringContext ctx, Node n, IOpLowering lowering)
     {
-        if (n.OpType is "Cast" or "CastLike" || !n.Inputs.Concat(n.Outputs).Any(v => v.Length > 0 && IsHalf(ctx.TypeOf(v))))
+        if (n.OpType is "Cast" or "CastLike" || !n.Inputs.Concat(n.Outputs).Any(v => v.Length > 0 && Widens(n, ctx.TypeOf(v))))
         {
             lowering.Lower(ctx, n);
             return;
@@ -47,12 +58,13 @@ internal static class HalfPrecision
             ctx.Fused.UnionWith(fused);
         }
 
-        var inputs = n.Inputs.Select(i => i.Length > 0 && IsHalf(ctx.TypeOf(i)) ? Widened(ctx, n, i) : i).ToList();
+        // Only the data operand of a selecting operator widens (ReduceMax's axes stay int64).
+        var inputs = n.Inputs.Select((i, k) => i.Length > 0 && Widens(n, ctx.TypeOf(i)) && (k == 0 || IsHalf(ctx.TypeOf(i))) ? Widened(ctx, n, i) : i).ToList();
         var outputs = new List<string>();
         var narrow = new List<(string Wide, string Half)>();
         foreach (var o in n.Outputs)
         {
-            if (o.Length == 0 || !IsHalf(ctx.TypeOf(o))) { outputs.Add(o); continue; }
+            if (o.Length == 0 || !Widens(n, ctx.TypeOf(o)) || o != n.Outputs[0] && !IsHalf(ctx.TypeOf(o))) { outputs.Add(o); continue; }
             string wide = ctx.FreshName(o + "__f32");
             ctx.Graph.ValueTypes[wide] = IR.ValueType.FromShape(DataType.Float, ctx.Shape(n, o));
             outputs.Add(wide);
