@@ -373,6 +373,26 @@ public class TypesAndIntegerOpsTests
     }
 
     [Theory]
+    [InlineData("Softmax", 1)]
+    [InlineData("LogSoftmax", 2)]
+    [InlineData("Softmax", 0)]
+    public void Float64_softmax_matches_reference(string op, int axis)
+    {
+        var r = new Random(axis + op.Length);
+        int[] shape = [3, 4, 5];
+        var x = Enumerable.Range(0, 60).Select(_ => (r.NextDouble() - 0.5) * 40).ToArray();
+        x[7] = double.NegativeInfinity;
+        var g = new GraphBuilder();
+        string y = g.Node(op, ["x"], 1, Int("axis", axis))[0];
+        var expected = Reference(g, y, DataType.Double, ("x", Tensor.FromArray(x, shape))).As<double>();
+        var actual = new double[60];
+        int outer = shape.Take(axis).Aggregate(1, (a, b) => a * b), inner = shape.Skip(axis + 1).Aggregate(1, (a, b) => a * b);
+        Normalization.Softmax(x, actual, outer, shape[axis], inner, op == "LogSoftmax");
+        Assert.Equal(expected, actual);
+        Assert.Throws<ArgumentException>(() => Normalization.Softmax(x, new double[59], outer, shape[axis], inner, false));
+    }
+
+    [Theory]
     [InlineData(3, 1e-4f, 0.75f, 1f)]
     [InlineData(4, 2e-3f, 0.5f, 2f)]
     [InlineData(1, 1e-1f, 1f, 0.5f)]

@@ -18,7 +18,8 @@ public sealed class NormalizationLowering : IOpLowering
 
     public void Lower(LoweringContext ctx, Node n)
     {
-        ctx.RequireFloat(n, n.Inputs[0]);
+        // Softmax/LogSoftmax also on float64 (Normalization.Softmax's scalar double overload).
+        if (!(n.OpType is "Softmax" or "LogSoftmax" && ctx.TypeOf(n.Inputs[0]) == DataType.Double)) ctx.RequireFloat(n, n.Inputs[0]);
         var x = ctx.Shape(n, n.Inputs[0]);
         var nc = ctx.NodeContext(n);
         switch (n.OpType)
