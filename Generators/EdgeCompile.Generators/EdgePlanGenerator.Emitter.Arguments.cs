@@ -61,14 +61,19 @@ public sealed partial class EdgePlanGenerator
         DataType.U8 => "byte",
         DataType.U16 => "ushort",
         DataType.Bool => "bool",
+        DataType.F16 => "global::System.Half",
+        // .NET has no bfloat16 type: the kernels library defines one (the upper 16 bits of a float32).
+        DataType.BF16 => "global::EdgeCompile.Kernels.BFloat16",
+        DataType.U32 => "uint",
+        DataType.U64 => "ulong",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
     internal static int SizeOf(DataType type) => type switch
     {
-        DataType.F64 or DataType.I64 => 8,
-        DataType.F32 or DataType.I32 => 4,
-        DataType.I16 or DataType.U16 => 2,
+        DataType.F64 or DataType.I64 or DataType.U64 => 8,
+        DataType.F32 or DataType.I32 or DataType.U32 => 4,
+        DataType.I16 or DataType.U16 or DataType.F16 or DataType.BF16 => 2,
         _ => 1,
     };
 

@@ -515,7 +515,7 @@ public sealed partial class EdgePlanGenerator
         private static bool TryParseIndex(string token, out int index)
             => int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out index);
 
-        private const string DataTypes = "f32 f64 i64 i32 i16 i8 u8 u16 bool";
+        private const string DataTypes = "f32 f64 f16 bf16 i64 i32 i16 i8 u64 u32 u16 u8 bool";
 
         internal static bool TryParseDataType(string token, out DataType type)
         {
@@ -530,6 +530,10 @@ public sealed partial class EdgePlanGenerator
                 case "u8": type = DataType.U8; return true;
                 case "u16": type = DataType.U16; return true;
                 case "bool": type = DataType.Bool; return true;
+                case "f16": type = DataType.F16; return true;
+                case "bf16": type = DataType.BF16; return true;
+                case "u32": type = DataType.U32; return true;
+                case "u64": type = DataType.U64; return true;
                 default: type = default; return false;
             }
         }

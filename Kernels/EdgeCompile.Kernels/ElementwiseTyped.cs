@@ -57,6 +57,14 @@ public static partial class Elementwise
     public static void Cast<TOut>(ReadOnlySpan<ushort> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
     /// <inheritdoc cref="Cast{TOut}(ReadOnlySpan{float}, Span{TOut})"/>
     public static void Cast<TOut>(ReadOnlySpan<bool> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
+    /// <inheritdoc cref="Cast{TOut}(ReadOnlySpan{float}, Span{TOut})"/>
+    public static void Cast<TOut>(ReadOnlySpan<Half> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
+    /// <inheritdoc cref="Cast{TOut}(ReadOnlySpan{float}, Span{TOut})"/>
+    public static void Cast<TOut>(ReadOnlySpan<BFloat16> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
+    /// <inheritdoc cref="Cast{TOut}(ReadOnlySpan{float}, Span{TOut})"/>
+    public static void Cast<TOut>(ReadOnlySpan<uint> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
+    /// <inheritdoc cref="Cast{TOut}(ReadOnlySpan{float}, Span{TOut})"/>
+    public static void Cast<TOut>(ReadOnlySpan<ulong> x, Span<TOut> y) where TOut : unmanaged => CastCore(x, y);
 
     internal static void CastCore<TIn, TOut>(ReadOnlySpan<TIn> x, Span<TOut> y) where TIn : unmanaged where TOut : unmanaged
     {
@@ -66,22 +74,63 @@ public static partial class Elementwise
         // The JIT specialises per (TIn, TOut): the type tests below fold to one conversion.
         if (IsFloating<TIn>())
             for (int i = 0; i < x.Length; i++) y[i] = FromDouble<TOut>(ToDouble(x[i]));
+        else if (typeof(TIn) == typeof(ulong) && IsFloating<TOut>())
+            for (int i = 0; i < x.Length; i++)
+            {
+                TIn v = x[i];
+                y[i] = FromDouble<TOut>(RoundInteger(Unsafe.As<TIn, ulong>(ref v), false, MantissaBits<TOut>()));
+            }
+        else if (typeof(TOut) == typeof(BFloat16))
+            for (int i = 0; i < x.Length; i++)
+            {
+                long v = ToInt64(x[i]);
+                y[i] = FromDouble<TOut>(RoundInteger(v < 0 ? unchecked((ulong)-v) : (ulong)v, v < 0, 8));
+            }
         else
             for (int i = 0; i < x.Length; i++) y[i] = FromInt64<TOut>(ToInt64(x[i]));
+    }
+
+    private static int MantissaBits<T>() =>
+        typeof(T) == typeof(double) ? 53 : typeof(T) == typeof(float) ? 24 : typeof(T) == typeof(Half) ? 11 : 8;
+
+    /// <summary>
+    /// ±magnitude rounded to <paramref name="bits"/> significant bits, ties to even, as a double (exact: bits ≤ 53).
+    /// Integer → float casts round once this way; the final conversion to the target type is then exact (or
+    /// overflows to infinity exactly when the correctly rounded value does).
+    /// </summary>
+    internal static double RoundInteger(ulong magnitude, bool negative, int bits)
+    {
+        if (magnitude == 0) return 0;
+        int width = 64 - BitOperations.LeadingZeroCount(magnitude);
+        int drop = width - bits;
+        double v;
+        if (drop <= 0) v = magnitude;
+        else
+        {
+            ulong kept = magnitude >> drop;
+            ulong rest = magnitude & ((1UL << drop) - 1);
+            ulong half = 1UL << (drop - 1);
+            if (rest > half || (rest == half && (kept & 1) == 1)) kept++;
+            v = Math.ScaleB(kept, drop);
+        }
+        return negative ? -v : v;
     }
 
     private static void CheckType<T>(string kernel)
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double) && typeof(T) != typeof(long) && typeof(T) != typeof(int)
-            && typeof(T) != typeof(short) && typeof(T) != typeof(sbyte) && typeof(T) != typeof(byte) && typeof(T) != typeof(ushort) && typeof(T) != typeof(bool))
+            && typeof(T) != typeof(short) && typeof(T) != typeof(sbyte) && typeof(T) != typeof(byte) && typeof(T) != typeof(ushort) && typeof(T) != typeof(bool)
+            && typeof(T) != typeof(Half) && typeof(T) != typeof(BFloat16) && typeof(T) != typeof(uint) && typeof(T) != typeof(ulong))
             throw new NotSupportedException($"{kernel}: element type {typeof(T).Name} is not supported.");
     }
 
-    private static bool IsFloating<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double);
+    private static bool IsFloating<T>() => typeof(T) == typeof(float) || typeof(T) == typeof(double) || typeof(T) == typeof(Half) || typeof(T) == typeof(BFloat16);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double ToDouble<T>(T v) where T : unmanaged =>
-        typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref v) : typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref v) : ToInt64(v);
+        typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref v) : typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref v)
+        : typeof(T) == typeof(Half) ? (double)Unsafe.As<T, Half>(ref v) : typeof(T) == typeof(BFloat16) ? (double)Unsafe.As<T, BFloat16>(ref v)
+        : ToInt64(v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static long ToInt64<T>(T v) where T : unmanaged
@@ -92,6 +141,8 @@ public static partial class Elementwise
         if (typeof(T) == typeof(sbyte)) return Unsafe.As<T, sbyte>(ref v);
         if (typeof(T) == typeof(byte)) return Unsafe.As<T, byte>(ref v);
         if (typeof(T) == typeof(ushort)) return Unsafe.As<T, ushort>(ref v);
+        if (typeof(T) == typeof(uint)) return Unsafe.As<T, uint>(ref v);
+        if (typeof(T) == typeof(ulong)) return unchecked((long)Unsafe.As<T, ulong>(ref v)); // keeps the bits: integer targets wrap
         if (typeof(T) == typeof(bool)) return Unsafe.As<T, bool>(ref v) ? 1 : 0;
         return DoubleToInt64(ToDouble(v));
     }
@@ -111,6 +162,14 @@ public static partial class Elementwise
         if (typeof(T) == typeof(float)) { float f = (float)v; return Unsafe.As<float, T>(ref f); }
         if (typeof(T) == typeof(double)) return Unsafe.As<double, T>(ref v);
         if (typeof(T) == typeof(bool)) { bool b = v != 0; return Unsafe.As<bool, T>(ref b); }
+        if (typeof(T) == typeof(Half)) { Half h = (Half)v; return Unsafe.As<Half, T>(ref h); }
+        if (typeof(T) == typeof(BFloat16)) { BFloat16 h = (BFloat16)v; return Unsafe.As<BFloat16, T>(ref h); }
+        if (typeof(T) == typeof(ulong))
+        {
+            // As the reference executor: saturate at 2^64, truncate positive values, wrap the (truncated) negative ones.
+            ulong u = v >= 18446744073709551615.0 ? ulong.MaxValue : v <= 0 || double.IsNaN(v) ? unchecked((ulong)DoubleToInt64(v)) : (ulong)v;
+            return Unsafe.As<ulong, T>(ref u);
+        }
         return FromInt64<T>(DoubleToInt64(v));
     }
 
@@ -123,6 +182,9 @@ public static partial class Elementwise
         if (typeof(T) == typeof(sbyte)) { sbyte r = unchecked((sbyte)v); return Unsafe.As<sbyte, T>(ref r); }
         if (typeof(T) == typeof(byte)) { byte r = unchecked((byte)v); return Unsafe.As<byte, T>(ref r); }
         if (typeof(T) == typeof(ushort)) { ushort r = unchecked((ushort)v); return Unsafe.As<ushort, T>(ref r); }
+        if (typeof(T) == typeof(uint)) { uint r = unchecked((uint)v); return Unsafe.As<uint, T>(ref r); }
+        if (typeof(T) == typeof(ulong)) { ulong r = unchecked((ulong)v); return Unsafe.As<ulong, T>(ref r); }
+        if (typeof(T) == typeof(Half)) { Half r = (Half)(double)v; return Unsafe.As<Half, T>(ref r); } // |v| ≥ 2^53 overflows half either way
         if (typeof(T) == typeof(bool)) { bool r = v != 0; return Unsafe.As<bool, T>(ref r); }
         if (typeof(T) == typeof(float)) { float r = v; return Unsafe.As<float, T>(ref r); }
         if (typeof(T) == typeof(double)) { double r = v; return Unsafe.As<double, T>(ref r); }
@@ -190,6 +252,11 @@ public static partial class Elementwise
     public static void Compare(CompareOp op, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, Span<bool> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => CompareCore(op, a, b, y, outShape, aStrides, bStrides);
     /// <inheritdoc cref="Compare(CompareOp, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{bool}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int})"/>
     public static void Compare(CompareOp op, ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, Span<bool> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => CompareCore(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <inheritdoc cref="Compare(CompareOp, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{bool}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int})"/>
+    public static void Compare(CompareOp op, ReadOnlySpan<uint> a, ReadOnlySpan<uint> b, Span<bool> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => CompareCore(op, a, b, y, outShape, aStrides, bStrides);
+    /// <inheritdoc cref="Compare(CompareOp, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{bool}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int})"/>
+    public static void Compare(CompareOp op, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<bool> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => CompareCore(op, a, b, y, outShape, aStrides, bStrides);
 
     /// <summary>Equal on bool data (y = a == b).</summary>
     public static void Compare(CompareOp op, ReadOnlySpan<bool> a, ReadOnlySpan<bool> b, Span<bool> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)

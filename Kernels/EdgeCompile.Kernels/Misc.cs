@@ -97,6 +97,22 @@ public static class Misc
     public static void TopK(ReadOnlySpan<int> x, Span<int> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest) =>
         TopKCore(x, values, indices, outer, axis, inner, k, largest);
 
+    /// <summary>TopK on uint64 data.</summary>
+    public static void TopK(ReadOnlySpan<ulong> x, Span<ulong> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest) =>
+        TopKCore(x, values, indices, outer, axis, inner, k, largest);
+
+    /// <summary>TopK on uint32 data.</summary>
+    public static void TopK(ReadOnlySpan<uint> x, Span<uint> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest) =>
+        TopKCore(x, values, indices, outer, axis, inner, k, largest);
+
+    /// <summary>TopK on uint64 data with K read at run time.</summary>
+    public static void TopK(ReadOnlySpan<ulong> x, ReadOnlySpan<long> kInput, Span<ulong> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest)
+    { CheckK(kInput, k); TopKCore(x, values, indices, outer, axis, inner, k, largest); }
+
+    /// <summary>TopK on uint32 data with K read at run time.</summary>
+    public static void TopK(ReadOnlySpan<uint> x, ReadOnlySpan<long> kInput, Span<uint> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest)
+    { CheckK(kInput, k); TopKCore(x, values, indices, outer, axis, inner, k, largest); }
+
     /// <summary>TopK whose K is read at run time (one int64): throws unless it equals the compiled <paramref name="k"/>.</summary>
     public static void TopK(ReadOnlySpan<float> x, ReadOnlySpan<long> kInput, Span<float> values, Span<long> indices, int outer, int axis, int inner, int k, bool largest)
     { CheckK(kInput, k); TopKCore(x, values, indices, outer, axis, inner, k, largest); }

@@ -15,6 +15,10 @@ public static class MixedPow
     public static void Pow(ReadOnlySpan<float> a, ReadOnlySpan<int> b, Span<float> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => Core(a, b, y, outShape, aStrides, bStrides);
     /// <summary>y = a ^ b (float base, long exponent).</summary>
     public static void Pow(ReadOnlySpan<float> a, ReadOnlySpan<long> b, Span<float> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => Core(a, b, y, outShape, aStrides, bStrides);
+    /// <summary>y = a ^ b (float base, uint exponent).</summary>
+    public static void Pow(ReadOnlySpan<float> a, ReadOnlySpan<uint> b, Span<float> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => Core(a, b, y, outShape, aStrides, bStrides);
+    /// <summary>y = a ^ b (float base, ulong exponent).</summary>
+    public static void Pow(ReadOnlySpan<float> a, ReadOnlySpan<ulong> b, Span<float> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => Core(a, b, y, outShape, aStrides, bStrides);
     /// <summary>y = a ^ b (double base, int exponent).</summary>
     public static void Pow(ReadOnlySpan<double> a, ReadOnlySpan<int> b, Span<double> y, ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) => Core(a, b, y, outShape, aStrides, bStrides);
     /// <summary>y = a ^ b (double base, long exponent).</summary>

@@ -69,7 +69,7 @@ public static partial class Normalization
 
     // ---------------------------------------------------------------- scalar references
 
-    /// <summary>The specification of <see cref="Softmax"/>.</summary>
+    /// <summary>The specification of <see cref="Softmax(ReadOnlySpan{float}, Span{float}, int, int, int, bool)"/>.</summary>
     internal static void SoftmaxScalar(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool log)
     {
         for (int o = 0; o < outer; o++)

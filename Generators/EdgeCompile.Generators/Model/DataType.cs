@@ -1,6 +1,6 @@
 namespace EdgeCompile.Generators.Model;
 
-/// <summary>A plan <c>dtype</c> token (docs/edgeplan.md): <c>f32 f64 i64 i32 i16 i8 u8 u16 bool</c>.</summary>
+/// <summary>A plan <c>dtype</c> token (docs/edgeplan.md): <c>f32 f64 f16 bf16 i64 i32 i16 i8 u64 u32 u16 u8 bool</c>.</summary>
 internal enum DataType
 {
     F32,
@@ -12,4 +12,8 @@ internal enum DataType
     U8,
     U16,
     Bool,
+    F16,
+    BF16,
+    U32,
+    U64,
 }

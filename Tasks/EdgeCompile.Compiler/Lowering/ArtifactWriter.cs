@@ -248,6 +248,7 @@ public static class ArtifactWriter
             },
             CallArg.Empty e => $"e:{Lowerer.PlanType(e.Type)}",
             CallArg.Int i => string.Create(inv, $"i:{i.V}"),
+            CallArg.Long l => string.Create(inv, $"l:{l.V}"),
             CallArg.Float f => $"f:{CallArg.FloatToken(f.V)}",
             CallArg.Bool bo => bo.V ? "b:true" : "b:false",
             CallArg.Enum en => $"enum:{en.TypeAndMember}",

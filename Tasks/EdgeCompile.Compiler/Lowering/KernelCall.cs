@@ -9,6 +9,8 @@ public abstract record CallArg
     public sealed record Value(string Name, bool Write) : CallArg;
     public sealed record Empty(DataType Type) : CallArg;
     public sealed record Int(long V) : CallArg;
+    /// <summary>A 64-bit literal (plan token <c>l:</c>).</summary>
+    public sealed record Long(long V) : CallArg;
     public sealed record Float(float V) : CallArg;
     public sealed record Bool(bool V) : CallArg;
     public sealed record Enum(string TypeAndMember) : CallArg;

@@ -36,6 +36,7 @@ public static class Lowerer
     {
         var g = model.Graph;
         Passes.FoldStaticShapes.Run(model);
+        if (Passes.InferShapesBackward.Run(model) > 0) Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);
         var ctx = new LoweringContext(model);
@@ -47,7 +48,7 @@ public static class Lowerer
             if (n.Domain.Length > 0 || !s_lowerings.TryGetValue(n.OpType, out var lowering))
                 throw ctx.Unsupported(n, "is not lowered");
             int before = ctx.Calls.Count;
-            try { lowering.Lower(ctx, n); }
+            try { HalfPrecision.Lower(ctx, n, lowering); }
             catch (EdgeException e) { throw e.WithNode(n.DisplayName, n.OpType); }
             long macs = Macs(ctx, n);
             macsTotal += macs;
@@ -225,8 +226,8 @@ public static class Lowerer
         var t = model.Graph.TypeOf(v.Name) ?? v.Type ?? throw new EdgeException(EdgeCodes.DynamicShape, $"The type of '{v.Name}' is unknown.");
         if (t.StaticShape is null)
             throw new EdgeException(EdgeCodes.DynamicShape, $"'{v.Name}' has shape {t}, which is not static. Give concrete sizes with the InputShapes metadata (e.g. InputShapes=\"{v.Name}:1x3x224x224\").");
-        if (t.ElemType is not (DataType.Float or DataType.Double or DataType.Int64 or DataType.Int32 or DataType.Int16 or DataType.UInt16 or DataType.UInt8 or DataType.Int8 or DataType.Bool))
-            throw new EdgeException(EdgeCodes.UnsupportedSignature, $"'{v.Name}' is {t.ElemType.OnnxName()}; Run parameters support float, double, int64, int32, int16, uint16, uint8, int8 and bool.");
+        if (!Ops.CastLowering.IsPlanType(t.ElemType))
+            throw new EdgeException(EdgeCodes.UnsupportedSignature, $"'{v.Name}' is {t.ElemType.OnnxName()}; Run parameters support float, double, float16, bfloat16, int64, int32, int16, int8, uint64, uint32, uint16, uint8 and bool.");
         return new Parameter(index, Identifiers.CamelCase(v.Name), v.Name, t.ElemType, t.StaticShape);
     }
 
@@ -234,6 +235,7 @@ public static class Lowerer
     {
         DataType.Float => "float", DataType.Double => "double", DataType.Int64 => "long", DataType.Int32 => "int",
         DataType.Int16 => "short", DataType.Int8 => "sbyte", DataType.UInt8 => "byte", DataType.UInt16 => "ushort", DataType.Bool => "bool",
+        DataType.UInt32 => "uint", DataType.UInt64 => "ulong", DataType.Float16 => "global::System.Half", DataType.BFloat16 => "global::EdgeCompile.Kernels.BFloat16",
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 
@@ -241,6 +243,7 @@ public static class Lowerer
     {
         DataType.Float => "f32", DataType.Double => "f64", DataType.Int64 => "i64", DataType.Int32 => "i32",
         DataType.Int16 => "i16", DataType.Int8 => "i8", DataType.UInt8 => "u8", DataType.UInt16 => "u16", DataType.Bool => "bool",
+        DataType.UInt32 => "u32", DataType.UInt64 => "u64", DataType.Float16 => "f16", DataType.BFloat16 => "bf16",
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, null),
     };
 

@@ -16,6 +16,8 @@ public sealed class LoweringContext
     internal readonly List<KernelCall> Calls = new();
     internal readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal);
     internal readonly HashSet<Node> Fused = new();
+    /// <summary>float16/bfloat16 values → their float32 copies (HalfPrecision), made once, read by every consumer.</summary>
+    internal readonly Dictionary<string, string> Widened = new(StringComparer.Ordinal);
     private int _constantCounter;
 
     public LoweringContext(Model model)
@@ -65,6 +67,9 @@ public sealed class LoweringContext
         Graph.ValueTypes[name] = IR.ValueType.FromShape(value.DataType, value.Shape);
         return name;
     }
+
+    /// <summary>A value name no other value has (for values the lowering introduces).</summary>
+    internal string FreshName(string hint) => $"{hint}__edge{_constantCounter++}";
 
     public NodeContext NodeContext(Node n) =>
         new InferenceContext(n, Opset(n), Graph.TypeOf, v => Constant(v));

@@ -156,6 +156,8 @@ public static class CodegenHarness
         DataType.Float => typeof(float), DataType.Int64 => typeof(long), DataType.Int32 => typeof(int),
         DataType.UInt8 => typeof(byte), DataType.Int8 => typeof(sbyte), DataType.Bool => typeof(bool),
         DataType.Double => typeof(double), DataType.Int16 => typeof(short), DataType.UInt16 => typeof(ushort),
+        DataType.UInt32 => typeof(uint), DataType.UInt64 => typeof(ulong), DataType.Float16 => typeof(Half),
+        DataType.BFloat16 => typeof(global::EdgeCompile.Kernels.BFloat16),
         _ => throw new NotSupportedException(t.ToString()),
     };
 
@@ -194,14 +196,23 @@ public sealed class ModelAssembly : IDisposable
         var run = _assembly.GetType(m.FullName + "Driver", throwOnError: true)!.GetMethod("Run")!;
         try
         {
-            run.Invoke(null, [inputs.Cast<object>().ToArray(), outputs.Cast<object>().ToArray()]);
+            run.Invoke(null, [inputs.Select(ToKernelArray).ToArray(), outputs.Cast<object>().ToArray()]);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
         }
-        return outputs;
+        return outputs.Select(FromKernelArray).ToArray();
     }
+
+    /// <summary>The compiler's bfloat16 arrays as the kernels' (the generated Run's) and back: same bits, two struct types.</summary>
+    public static object ToKernelArray(Array a) => a is EdgeCompile.Compiler.BFloat16[] b
+        ? b.Select(v => global::EdgeCompile.Kernels.BFloat16.FromBits(v.Bits)).ToArray()
+        : a;
+
+    public static Array FromKernelArray(Array a) => a is global::EdgeCompile.Kernels.BFloat16[] b
+        ? b.Select(v => new EdgeCompile.Compiler.BFloat16(v.Bits)).ToArray()
+        : a;
 
     /// <summary>Bytes the generated class allocates over <paramref name="runs"/> calls of its Run (the driver calls it directly).</summary>
     public long AllocatedBytes(PreparedModel m, IReadOnlyList<Array> inputs, int runs)
@@ -209,7 +220,7 @@ public sealed class ModelAssembly : IDisposable
         if (_assembly is null || !_compiled.Contains(m)) throw new InvalidOperationException($"{m.Id} was not compiled.");
         var outputs = m.Outputs.Select(CodegenHarness.NewBuffer).ToArray();
         var method = _assembly.GetType(m.FullName + "Driver", throwOnError: true)!.GetMethod("AllocatedBytes")!;
-        return (long)method.Invoke(null, [inputs.Cast<object>().ToArray(), outputs.Cast<object>().ToArray(), runs])!;
+        return (long)method.Invoke(null, [inputs.Select(ToKernelArray).ToArray(), outputs.Cast<object>().ToArray(), runs])!;
     }
 
     public void Dispose() => _context?.Unload();

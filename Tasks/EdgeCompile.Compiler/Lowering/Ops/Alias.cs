@@ -14,10 +14,14 @@ public sealed class AliasLowering : IOpLowering
     {
         if (n.OpType == "Dropout")
         {
-            if (n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && ctx.Constant(n.Inputs[2]) is not { } mode)
-                throw ctx.Unsupported(n, "with training_mode computed at run time");
-            if (n.Inputs.Count > 2 && ctx.Constant(n.Inputs[2]) is { } m && m.ToBools()[0])
-                throw ctx.Unsupported(n, "in training mode");
+            // Training mode (or a mode known only at run time) with a ratio that may be non-zero: the seeded kernel.
+            bool maybeTraining = n.Inputs.Count > 2 && n.Inputs[2].Length > 0 && (ctx.Constant(n.Inputs[2]) is not { } mode || mode.ToBools()[0]);
+            bool zeroRatio = n.Inputs.Count > 1 && n.Inputs[1].Length > 0 && ctx.Constant(n.Inputs[1]) is { } r && r.ToDoubles()[0] == 0;
+            if (maybeTraining && !zeroRatio)
+            {
+                TrainingModeLowering.Dropout(ctx, n);
+                return;
+            }
             if (n.Outputs.Count > 1 && n.Outputs[1].Length > 0) DropoutMaskLowering.Lower(ctx, n);
         }
         // Static shapes are required of every value, the output included.

@@ -25,7 +25,7 @@ public sealed class BinaryLowering : IOpLowering
             case DataType.Double:
                 method = "Elementwise.Binary";
                 break;
-            case DataType.Int64 or DataType.Int32 or DataType.Int16 or DataType.Int8 or DataType.UInt8 or DataType.UInt16
+            case DataType.Int64 or DataType.Int32 or DataType.Int16 or DataType.Int8 or DataType.UInt8 or DataType.UInt16 or DataType.UInt32 or DataType.UInt64
                 when n.OpType is "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Mod" or "Sum":
                 method = "Elementwise.BinaryInteger";
                 break;

@@ -33,7 +33,7 @@ public sealed class CompareLowering : IOpLowering
             case "Where":
                 {
                     var t = ctx.TypeOf(n.Outputs[0]);
-                    if (!CastLowering.IsKernelType(t)) throw ctx.Unsupported(n, $"on {t.OnnxName()} data");
+                    if (!CastLowering.IsPlanType(t)) throw ctx.Unsupported(n, $"on {t.OnnxName()} data");
                     if (!empty)
                         ctx.Emit(n, "Elementwise.Where", Read(n.Inputs[0]), Read(n.Inputs[1]), Read(n.Inputs[2]), Write(n.Outputs[0]),
                             Ints(outShape), Ints(S(n.Inputs[0])), Ints(S(n.Inputs[1])), Ints(S(n.Inputs[2])));

@@ -17,7 +17,8 @@ public sealed class DataMovementLowering : IOpLowering
     {
         var nc = ctx.NodeContext(n);
         var type = ctx.TypeOf(n.Inputs[0]);
-        if (type is not (DataType.Float or DataType.Int64 or DataType.Int32 or DataType.UInt8 or DataType.Int8 or DataType.Bool))
+        // The Data.* kernels are generic in the element type: every plan dtype moves as it is (float16 too).
+        if (!CastLowering.IsPlanType(type))
             throw ctx.Unsupported(n, $"on {type.OnnxName()} data");
         var x = ctx.Shape(n, n.Inputs[0]);
         switch (n.OpType)

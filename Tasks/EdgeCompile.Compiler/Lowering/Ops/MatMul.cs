@@ -13,6 +13,7 @@ public sealed class MatMulLowering : IOpLowering
 
     public void Lower(LoweringContext ctx, Node n)
     {
+        if (ctx.TypeOf(n.Inputs[0]) == DataType.Double) { MatMulGeneralLowering.Lower(ctx, n); return; }
         ctx.RequireFloat(n, n.Inputs[0], n.Inputs[1]);
         var a = ctx.Shape(n, n.Inputs[0]);
         var b = ctx.Shape(n, n.Inputs[1]);
@@ -49,7 +50,10 @@ public sealed class MatMulLowering : IOpLowering
             return;
         }
         if (aBatch != 1 && aBatch != batch || bBatch != batch || a.Length != b.Length && aBatch != 1)
-            throw ctx.Unsupported(n, "with batch dimensions that broadcast in a way other than 'same' or 'one side is a single matrix'");
+        {
+            MatMulGeneralLowering.Lower(ctx, n); // batch dims broadcasting against each other
+            return;
+        }
         ctx.Emit(n, "Gemm.MatMul", Read(n.Inputs[0]), Read(n.Inputs[1]), Write(n.Outputs[0]),
             I(batch), I(m), I(k), I(nn), I(aBatch == 1 ? 0 : m * k), I(k * nn));
     }

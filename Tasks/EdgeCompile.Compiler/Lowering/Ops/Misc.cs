@@ -32,7 +32,7 @@ public sealed class CumSumLowering : IOpLowering
 }
 
 /// <summary>
-/// TopK (float, double, int64, int32 values; int64 indices; both outputs used) → Misc.TopK. K constant, or read at run
+/// TopK (float, double, int64, int32, uint64, uint32 values; int64 indices; both outputs used) → Misc.TopK. K constant, or read at run
 /// time and checked against the statically inferred output length along the axis.
 /// </summary>
 public sealed class TopKLowering : IOpLowering
@@ -42,7 +42,7 @@ public sealed class TopKLowering : IOpLowering
     public void Lower(LoweringContext ctx, Node n)
     {
         var t = ctx.TypeOf(n.Inputs[0]);
-        if (t is not (DataType.Float or DataType.Double or DataType.Int64 or DataType.Int32)) throw ctx.Unsupported(n, $"on {t.OnnxName()} data");
+        if (t is not (DataType.Float or DataType.Double or DataType.Int64 or DataType.Int32 or DataType.UInt64 or DataType.UInt32)) throw ctx.Unsupported(n, $"on {t.OnnxName()} data");
         if (n.Outputs.Count < 2 || n.Outputs[0].Length == 0 || n.Outputs[1].Length == 0) throw ctx.Unsupported(n, "without both outputs");
         var x = ctx.Shape(n, n.Inputs[0]);
         if (x.Length == 0) throw ctx.Unsupported(n, "of a scalar");

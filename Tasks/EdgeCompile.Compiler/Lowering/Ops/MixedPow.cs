@@ -13,6 +13,7 @@ public static class MixedPowLowering
         bool ok = (ta, tb) switch
         {
             (DataType.Float or DataType.Double, DataType.Int32 or DataType.Int64) => true,
+            (DataType.Float, DataType.UInt32 or DataType.UInt64) => true,
             (DataType.Int32 or DataType.Int64, DataType.Float or DataType.Int32 or DataType.Int64) => true,
             _ => false,
         };

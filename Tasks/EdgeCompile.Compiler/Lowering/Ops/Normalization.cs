@@ -18,7 +18,8 @@ public sealed class NormalizationLowering : IOpLowering
 
     public void Lower(LoweringContext ctx, Node n)
     {
-        ctx.RequireFloat(n, n.Inputs[0]);
+        // Softmax/LogSoftmax also on float64 (Normalization.Softmax's scalar double overload).
+        if (!(n.OpType is "Softmax" or "LogSoftmax" && ctx.TypeOf(n.Inputs[0]) == DataType.Double)) ctx.RequireFloat(n, n.Inputs[0]);
         var x = ctx.Shape(n, n.Inputs[0]);
         var nc = ctx.NodeContext(n);
         switch (n.OpType)
@@ -66,7 +67,12 @@ public sealed class NormalizationLowering : IOpLowering
                 }
             default: // BatchNormalization not folded into a Conv: a per-channel affine map.
                 {
-                    if (n.Outputs.Skip(1).Any(o => o.Length > 0) || nc.GetInt("training_mode", 0) != 0) throw ctx.Unsupported(n, "in training mode");
+                    if (n.Outputs.Skip(1).Any(o => o.Length > 0) || nc.GetInt("training_mode", 0) != 0)
+                    {
+                        if (ctx.Opset(n) < 14) throw ctx.Unsupported(n, "with the training outputs of opsets before 14");
+                        TrainingModeLowering.BatchNorm(ctx, n, x, nc.GetFloat("epsilon", 1e-5f), nc.GetFloat("momentum", 0.9f));
+                        return;
+                    }
                     var p = n.Inputs.Skip(1).Take(4).Select(ctx.Constant).ToArray();
                     if (p.Any(t => t is null)) { RuntimeBatchNormLowering.Lower(ctx, n, x, nc.GetFloat("epsilon", 1e-5f)); return; }
                     int c = x.Length > 1 ? x[1] : 1;
