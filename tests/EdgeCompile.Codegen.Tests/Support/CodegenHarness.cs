@@ -134,14 +134,24 @@ public static class CodegenHarness
                     public static void Run(object[] inputs, object[] outputs)
                         => (s_model ??= new global::{{m.FullName}}()).Run({{string.Join(", ", args)}});
 
-                    /// <summary>Managed bytes this thread allocates over <paramref name="runs"/> calls of Run (after one warm-up call).</summary>
+                    /// <summary>
+                    /// Managed bytes this thread allocates over <paramref name="runs"/> calls of Run, after one warm-up call: the
+                    /// fewest of three windows. A Run that allocates allocates in every window; a one-time runtime event on this
+                    /// thread (a tier-up or on-stack-replacement compile landing inside a window, which a loaded machine makes
+                    /// likely) does not repeat in all three.
+                    /// </summary>
                     public static long AllocatedBytes(object[] inputs, object[] outputs, int runs)
                     {
                         var model = s_model ??= new global::{{m.FullName}}();
                         model.Run({{string.Join(", ", args)}});
-                        long before = global::System.GC.GetAllocatedBytesForCurrentThread();
-                        for (int i = 0; i < runs; i++) model.Run({{string.Join(", ", args)}});
-                        return global::System.GC.GetAllocatedBytesForCurrentThread() - before;
+                        long fewest = long.MaxValue;
+                        for (int window = 0; window < 3 && fewest != 0; window++)
+                        {
+                            long before = global::System.GC.GetAllocatedBytesForCurrentThread();
+                            for (int i = 0; i < runs; i++) model.Run({{string.Join(", ", args)}});
+                            fewest = global::System.Math.Min(fewest, global::System.GC.GetAllocatedBytesForCurrentThread() - before);
+                        }
+                        return fewest;
                     }
                 }
             }
