@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace EdgeCompile.Kernels;
 
 /// <summary>Matrix products: ONNX Gemm (with fused epilogue) and batched MatMul.</summary>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>
     /// y[m, n] = act(alpha * op(a) @ op(b) + beta * c). op(a) is [m, k] (a is stored [k, m] when

@@ -29,6 +29,9 @@ public static class Program
         new("profile", "profile <model> [--runs N]",
             "Per-layer timings of the compiled model (each kernel call of its plan timed by hand) next to ONNX Runtime's per-node profile.",
             Suite.LayerProfile.Run),
+        new("specialization", "specialization",
+            "Layer-specialized Gemm.Run<TLayer> (what the generated code calls) against the general Gemm.Run on the dense layers of the tiny MLP and the digits CNN.",
+            Suite.SpecializationBench.Run),
         // Internal: the child side of report/quick's process peak memory column.
         new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|ort --runs N",
             "Runs one model with one engine and prints the process peak RSS (child process of report).",
