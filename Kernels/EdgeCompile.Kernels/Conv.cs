@@ -419,8 +419,11 @@ public static class Conv
                         var w6 = Vector256.Create(wk[6]); var w7 = Vector256.Create(wk[7]); var w8 = Vector256.Create(wk[8]);
                         var vb = Vector256.Create(bv);
                         nuint d1 = (nuint)dilationW, d2 = (nuint)(2 * dilationW);
-                        if (strideW == 2)
-                            for (; o <= hi8 - 8; o += 8)
+                        // [o, hi8) in vectors of 8, the last one overlapping its predecessor instead of leaving a
+                        // ragged tail to the scalar code (outputs are written, not accumulated: recomputing is harmless).
+                        int oLast = hi8 - 8;
+                        if (strideW == 2 && o <= oLast)
+                            for (; ; o = Math.Min(o + 8, oLast))
                             {
                                 int u = 2 * o;
                                 var acc = Simd.MulAdd(w0, EvenLanes256(ref Unsafe.Add(ref x0, u)), vb);
@@ -433,21 +436,24 @@ public static class Conv
                                 acc = Simd.MulAdd(w7, EvenLanes256(ref Unsafe.Add(ref x2, u + dilationW)), acc);
                                 acc = Simd.MulAdd(w8, EvenLanes256(ref Unsafe.Add(ref x2, u + 2 * dilationW)), acc);
                                 acc.StoreUnsafe(ref yo, (nuint)o);
+                                if (o == oLast) { o = hi8; break; }
                             }
-                        for (; strideW == 1 && o <= hi8 - 8; o += 8)
-                        {
-                            nuint u = (nuint)o;
-                            var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref x0, u), vb);
-                            acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref x0, u + d1), acc);
-                            acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref x0, u + d2), acc);
-                            acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref x1, u), acc);
-                            acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref x1, u + d1), acc);
-                            acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref x1, u + d2), acc);
-                            acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref x2, u), acc);
-                            acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref x2, u + d1), acc);
-                            acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref x2, u + d2), acc);
-                            acc.StoreUnsafe(ref yo, u);
-                        }
+                        if (strideW == 1 && o <= oLast)
+                            for (; ; o = Math.Min(o + 8, oLast))
+                            {
+                                nuint u = (nuint)o;
+                                var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref x0, u), vb);
+                                acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref x0, u + d1), acc);
+                                acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref x0, u + d2), acc);
+                                acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref x1, u), acc);
+                                acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref x1, u + d1), acc);
+                                acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref x1, u + d2), acc);
+                                acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref x2, u), acc);
+                                acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref x2, u + d1), acc);
+                                acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref x2, u + d2), acc);
+                                acc.StoreUnsafe(ref yo, u);
+                                if (o == oLast) { o = hi8; break; }
+                            }
                     }
                     if (vec256)
                     {
@@ -515,10 +521,14 @@ public static class Conv
             }
     }
 
+    /// <summary>One output of the depthwise 3x3 in the reference's order; the taps are tested against the input
+    /// bounds here, and the caller has validated x (and wk has 9 elements), so the reads are unchecked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DepthwisePoint(ReadOnlySpan<float> x, int xPlane, ReadOnlySpan<float> wk, float bias,
         int h, int width, int iy0, int ix0, int dilationH, int dilationW)
     {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rw = ref MemoryMarshal.GetReference(wk);
         float acc = bias;
         for (int ky = 0; ky < 3; ky++)
         {
@@ -528,7 +538,7 @@ public static class Conv
             {
                 int ix = ix0 + kx * dilationW;
                 if ((uint)ix >= (uint)width) continue;
-                acc += wk[ky * 3 + kx] * x[xPlane + iy * width + ix];
+                acc += Unsafe.Add(ref rw, ky * 3 + kx) * Unsafe.Add(ref rx, xPlane + iy * width + ix);
             }
         }
         return acc;

@@ -184,6 +184,14 @@ public static partial class Gemm
         ref float rc = ref MemoryMarshal.GetReference(c);
         ref float rbias = ref MemoryMarshal.GetReference(rowBias);
         int firstInit = !rowBias.IsEmpty ? InitBias : accumulate ? InitLoad : InitZero;
+        if (isa == Isa.Vector256 && m >= PackMinRows && n >= 16)
+        {
+            int n16 = n & ~15;
+            MultiplyPacked(ref ra, rsA, csA, ref rb, ldb, c, ldc, m, k, n16, firstInit, ref rbias, act, p0, p1, isa);
+            if (n16 < n)   // the last n mod 16 columns: the unpacked kernels (this call does not pack again: n < 16)
+                MultiplyNN(a, rsA, csA, k == 0 ? b : b.Slice(n16), ldb, c.Slice(n16), ldc, m, k, n - n16, accumulate, rowBias, act, p0, p1, isa);
+            return;
+        }
         int pc = 0;
         do
         {
@@ -201,7 +209,7 @@ public static partial class Gemm
                     int j = jc;
                     if (isa == Isa.Vector256)
                     {
-                        for (; j <= jEnd - 16; j += 16) Kernel4x16(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                        for (; j <= jEnd - 16; j += 16) Kernel4x16(ref ak, rsA, csA, ref Unsafe.Add(ref bk, j), ldb, ref rc, ldc, i, j, kc, init, ref rbias);
                         for (; j <= jEnd - 8; j += 8) Kernel4x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
                     }
                     for (; j <= jEnd - 4; j += 4) Kernel4x4(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
@@ -218,6 +226,60 @@ public static partial class Gemm
                     for (; j < jEnd; j++) ScalarDot(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
                     if (last && act != Activation.None)
                         ActivationKernel.ApplyInPlace(act, c.Slice(i * ldc + jc, jEnd - jc), p0, p1, isa);
+                }
+            }
+            pc += kc;
+        }
+        while (pc < k);
+    }
+
+    /// <summary>Rows of C from which <see cref="MultiplyPacked"/> pays for copying B (each copy serves m/4 tiles).</summary>
+    internal const int PackMinRows = 16;
+
+    /// <summary>
+    /// The Vector256 path for m &gt;= <see cref="PackMinRows"/>: per k block, each 16-column strip of B is copied into a
+    /// contiguous stack panel (k block x 16, 16 KiB) and every 4-row strip of A is multiplied with it, so B is read from
+    /// L1 in order instead of with the row stride of B (a 4 KiB stride, as in a 1024-wide B, maps every row to the
+    /// same L1 set). n is a multiple of 16 here (the caller runs the column tail); row tails take the unpacked kernel.
+    /// Same order of sums per element.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void MultiplyPacked(ref float ra, int rsA, int csA, ref float rb, int ldb, Span<float> c, int ldc,
+        int m, int k, int n, int firstInit, ref float rbias, Activation act, float p0, float p1, Isa isa)
+    {
+        Span<float> panel = stackalloc float[KBlock * 16];
+        ref float rp = ref MemoryMarshal.GetReference(panel);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        int n16 = n;   // a multiple of 16 (the caller handles the rest)
+        int pc = 0;
+        do
+        {
+            int kc = Math.Min(KBlock, k - pc);
+            int init = pc == 0 ? firstInit : InitLoad;
+            bool last = pc + kc >= k;
+            ref float ak = ref Unsafe.Add(ref ra, pc * csA);
+            ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
+            for (int j = 0; j < n16; j += 16)
+            {
+                ref float src = ref Unsafe.Add(ref bk, j);
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref rp, (nuint)(p * 16));
+                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref rp, (nuint)(p * 16 + 8));
+                    src = ref Unsafe.Add(ref src, ldb);
+                }
+                int i = 0;
+                for (; i <= m - 4; i += 4)
+                {
+                    Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias);
+                    if (last && act != Activation.None)
+                        for (int r = 0; r < 4; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, 16), p0, p1, isa);
+                }
+                for (; i < m; i++)
+                {
+                    Kernel1x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    Kernel1x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j + 8, kc, init, ref rbias);
+                    if (last && act != Activation.None) ActivationKernel.ApplyInPlace(act, c.Slice(i * ldc + j, 16), p0, p1, isa);
                 }
             }
             pc += kc;
@@ -270,7 +332,8 @@ public static partial class Gemm
         c0 = s0; c1 = s1; c2 = s2; c3 = s3;
     }
 
-    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
+    /// <summary>A 4x16 tile of C at (i, j); <paramref name="bCol"/> is B at row 0, column j (row stride ldb).</summary>
+    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float bCol, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
         ref float c1 = ref Unsafe.Add(ref c0, ldc);
@@ -284,7 +347,7 @@ public static partial class Gemm
         ref float a1 = ref Unsafe.Add(ref a0, rsA);
         ref float a2 = ref Unsafe.Add(ref a1, rsA);
         ref float a3 = ref Unsafe.Add(ref a2, rsA);
-        ref float bp = ref Unsafe.Add(ref rb, j);
+        ref float bp = ref bCol;
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.LoadUnsafe(ref bp);

@@ -32,6 +32,12 @@ public static class Program
         new("specialization", "specialization",
             "Layer-specialized Gemm.Run<TLayer> (what the generated code calls) against the general Gemm.Run on the dense layers of the tiny MLP and the digits CNN.",
             Suite.SpecializationBench.Run),
+        new("kernel-times", "kernel-times [--reps N]",
+            "Median time and GFLOPS of the float GEMM/conv kernels on the layer shapes that dominate the models' profiles.",
+            Suite.KernelTimes.Run),
+        new("cpu-ratio", "cpu-ratio [--models a,b]",
+            "EdgeCompile float against ONNX Runtime float per model in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine.",
+            Suite.CpuRatio.Run),
         // Internal: the child side of report/quick's process peak memory column.
         new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|ort --runs N",
             "Runs one model with one engine and prints the process peak RSS (child process of report).",

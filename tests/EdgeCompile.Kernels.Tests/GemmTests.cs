@@ -6,7 +6,7 @@ public class GemmTests
 {
     /// <summary>
     /// The blocked core across its block edges (k and n around <see cref="Gemm.KBlock"/>/<see cref="Gemm.NBlock"/>,
-    /// column tails of 1..15, row tails) with each prologue (zeros, accumulate into C, row bias) and a fused
+    /// column tails of 1..15, row tails, below and above the packing threshold) with each prologue (zeros, accumulate into C, row bias) and a fused
     /// activation, against the same sum done in order in scalar code. Tolerance: the stated 1e-5 relative plus
     /// 1e-5 absolute per unit of sqrt(k) (FMA rounding over sums of up to 600 products of values in [-1, 1]).
     /// </summary>
@@ -16,9 +16,10 @@ public class GemmTests
         var r = new Random(77);
         int[] ks = [0, 1, 7, Gemm.KBlock - 1, Gemm.KBlock, Gemm.KBlock + 1, 600];
         int[] ns = [1, 3, 17, 49, Gemm.NBlock - 1, Gemm.NBlock + 5, 300];
-        for (int t = 0; t < 60; t++)
+        for (int t = 0; t < 98; t++)
         {
-            int m = r.Next(1, 14), k = ks[t % ks.Length], n = ns[(t / ks.Length) % ns.Length];
+            // Half the cases with m >= PackMinRows (the packed-B path of Vector256), half below (unpacked kernels).
+            int m = t % 2 == 0 ? r.Next(1, Gemm.PackMinRows) : r.Next(Gemm.PackMinRows, 3 * Gemm.PackMinRows), k = ks[t % ks.Length], n = ns[(t / ks.Length) % ns.Length];
             int mode = r.Next(3);   // 0: zeros, 1: accumulate, 2: row bias
             var act = Check.RandomActivation(r, out float p0, out float p1);
             int ldc = n + r.Next(0, 3), ldb = n + r.Next(0, 3);
