@@ -184,7 +184,7 @@ public static partial class Gemm
         ref float rc = ref MemoryMarshal.GetReference(c);
         ref float rbias = ref MemoryMarshal.GetReference(rowBias);
         int firstInit = !rowBias.IsEmpty ? InitBias : accumulate ? InitLoad : InitZero;
-        if (isa == Isa.Vector256 && m >= PackMinRows && n >= 16)
+        if (isa == Isa.Vector256 && m >= PackMinRows && k >= PackMinDepth && n >= 16)
         {
             int n16 = n & ~15;
             MultiplyPacked(ref ra, rsA, csA, ref rb, ldb, c, ldc, m, k, n16, firstInit, ref rbias, act, p0, p1, isa);
@@ -237,6 +237,13 @@ public static partial class Gemm
     internal const int PackMinRows = 16;
 
     /// <summary>
+    /// Depth from which <see cref="MultiplyPacked"/> is taken: below it a k x 16 strip of B is at most a few KiB and
+    /// stays in L1 unpacked, and the unpacked loop writes C row by row (the packed one walks down the columns of C,
+    /// which for a wide C such as a 1x1 convolution over 112x112 pixels touches one line per row of C per tile).
+    /// </summary>
+    internal const int PackMinDepth = 64;
+
+    /// <summary>
     /// The Vector256 path for m &gt;= <see cref="PackMinRows"/>: per k block, each 16-column strip of B is copied into a
     /// contiguous stack panel (k block x 16, 16 KiB) and every 4-row strip of A is multiplied with it, so B is read from
     /// L1 in order instead of with the row stride of B (a 4 KiB stride, as in a 1024-wide B, maps every row to the
@@ -259,6 +266,8 @@ public static partial class Gemm
             bool last = pc + kc >= k;
             ref float ak = ref Unsafe.Add(ref ra, pc * csA);
             ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
+            // The last k block applies a piecewise-linear activation in registers; the others are applied per tile.
+            Activation inRegisters = last && IsVectorActivation(act) ? act : Activation.None;
             for (int j = 0; j < n16; j += 16)
             {
                 ref float src = ref Unsafe.Add(ref bk, j);
@@ -271,8 +280,8 @@ public static partial class Gemm
                 int i = 0;
                 for (; i <= m - 4; i += 4)
                 {
-                    Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias);
-                    if (last && act != Activation.None)
+                    Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias, inRegisters, p0, p1);
+                    if (last && act != Activation.None && inRegisters == Activation.None)
                         for (int r = 0; r < 4; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, 16), p0, p1, isa);
                 }
                 for (; i < m; i++)
@@ -286,6 +295,10 @@ public static partial class Gemm
         }
         while (pc < k);
     }
+
+    /// <summary>The activations with a vector form (<see cref="ActivationKernel.Apply256"/>), same results as the scalar one.</summary>
+    internal static bool IsVectorActivation(Activation act)
+        => act is Activation.Relu or Activation.Clip or Activation.LeakyRelu or Activation.HardSigmoid or Activation.HardSwish;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float InitScalar(int init, ref float cij, ref float rbias, int i)
@@ -334,6 +347,14 @@ public static partial class Gemm
 
     /// <summary>A 4x16 tile of C at (i, j); <paramref name="bCol"/> is B at row 0, column j (row stride ldb).</summary>
     private static void Kernel4x16(ref float ra, int rsA, int csA, ref float bCol, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
+        => Kernel4x16(ref ra, rsA, csA, ref bCol, ldb, ref rc, ldc, i, j, k, init, ref rbias, Activation.None, 0f, 0f);
+
+    /// <summary>
+    /// As above, applying <paramref name="act"/> (a piecewise-linear one, <see cref="IsVectorActivation"/>, or None) to
+    /// the registers before they are stored: no second pass and no call per tile.
+    /// </summary>
+    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float bCol, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias,
+        Activation act, float p0, float p1)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
         ref float c1 = ref Unsafe.Add(ref c0, ldc);
@@ -362,6 +383,14 @@ public static partial class Gemm
             av = Vector256.Create(Unsafe.Add(ref a3, ap));
             c30 = Simd.MulAdd(av, b0, c30); c31 = Simd.MulAdd(av, b1, c31);
             bp = ref Unsafe.Add(ref bp, ldb);
+        }
+        if (act != Activation.None)
+        {
+            var v0 = Vector256.Create(p0); var v1 = Vector256.Create(p1);
+            c00 = ActivationKernel.Apply256(act, c00, v0, v1); c01 = ActivationKernel.Apply256(act, c01, v0, v1);
+            c10 = ActivationKernel.Apply256(act, c10, v0, v1); c11 = ActivationKernel.Apply256(act, c11, v0, v1);
+            c20 = ActivationKernel.Apply256(act, c20, v0, v1); c21 = ActivationKernel.Apply256(act, c21, v0, v1);
+            c30 = ActivationKernel.Apply256(act, c30, v0, v1); c31 = ActivationKernel.Apply256(act, c31, v0, v1);
         }
         c00.StoreUnsafe(ref c0); c01.StoreUnsafe(ref c0, 8);
         c10.StoreUnsafe(ref c1); c11.StoreUnsafe(ref c1, 8);

@@ -6,7 +6,7 @@ public class GemmTests
 {
     /// <summary>
     /// The blocked core across its block edges (k and n around <see cref="Gemm.KBlock"/>/<see cref="Gemm.NBlock"/>,
-    /// column tails of 1..15, row tails, below and above the packing threshold) with each prologue (zeros, accumulate into C, row bias) and a fused
+    /// column tails of 1..15, row tails, below and above the packing thresholds in m and k) with each prologue (zeros, accumulate into C, row bias) and a fused
     /// activation, against the same sum done in order in scalar code. Tolerance: the stated 1e-5 relative plus
     /// 1e-5 absolute per unit of sqrt(k) (FMA rounding over sums of up to 600 products of values in [-1, 1]).
     /// </summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using EdgeCompile.Kernels;
 
@@ -7,7 +6,7 @@ namespace EdgeCompile.Benchmarks.Suite;
 /// <summary>
 /// The <c>specialization</c> command: the generated code's layer-specialized <c>Gemm.Run&lt;TLayer&gt;</c> against the
 /// general <c>Gemm.Run</c> on the same data, for the dense layers of the tiny MLP and the digits CNN's classifier
-/// (the calls where per-call costs matter). Interleaved rounds, median ns per call of each.
+/// (the calls where per-call costs matter). Interleaved rounds, median thread-CPU ns per call of each.
 /// </summary>
 public static class SpecializationBench
 {
@@ -58,15 +57,15 @@ public static class SpecializationBench
         var special = new double[Rounds];
         for (int round = -3; round < Rounds; round++)
         {
-            long t0 = Stopwatch.GetTimestamp();
+            double t0 = KernelTimes.ThreadSeconds();
             for (int i = 0; i < Inner; i++)
                 Gemm.Run(a, b, c, y, T.M, T.K, T.N, T.TransA, T.TransB, T.Alpha, T.Beta, T.CRows, T.CCols, T.Act, T.P0, T.P1);
-            long t1 = Stopwatch.GetTimestamp();
+            double t1 = KernelTimes.ThreadSeconds();
             for (int i = 0; i < Inner; i++) Gemm.Run<T>(a, b, c, y);
-            long t2 = Stopwatch.GetTimestamp();
+            double t2 = KernelTimes.ThreadSeconds();
             if (round < 0) { Thread.Sleep(150); continue; }   // warm-up rounds: reach tier-1 code
-            general[round] = Stopwatch.GetElapsedTime(t0, t1).TotalNanoseconds / Inner;
-            special[round] = Stopwatch.GetElapsedTime(t1, t2).TotalNanoseconds / Inner;
+            general[round] = (t1 - t0) * 1e9 / Inner;
+            special[round] = (t2 - t1) * 1e9 / Inner;
         }
         Array.Sort(general);
         Array.Sort(special);
