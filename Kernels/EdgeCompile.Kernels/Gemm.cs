@@ -278,12 +278,6 @@ public static partial class Gemm
                     src = ref Unsafe.Add(ref src, ldb);
                 }
                 int i = 0;
-                for (; i <= m - 6; i += 6)
-                {
-                    Kernel6x16Packed(ref ak, rsA, csA, ref rp, ref rc, ldc, i, j, kc, init, ref rbias, inRegisters, p0, p1);
-                    if (last && act != Activation.None && inRegisters == Activation.None)
-                        for (int r = 0; r < 6; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, 16), p0, p1, isa);
-                }
                 for (; i <= m - 4; i += 4)
                 {
                     Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias, inRegisters, p0, p1);
@@ -292,8 +286,7 @@ public static partial class Gemm
                 }
                 for (; i < m; i++)
                 {
-                    Kernel1x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
-                    Kernel1x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j + 8, kc, init, ref rbias);
+                    Kernel1x16Packed(ref ak, rsA, csA, ref rp, ref rc, ldc, i, j, kc, init, ref rbias);
                     if (last && act != Activation.None) ActivationKernel.ApplyInPlace(act, c.Slice(i * ldc + j, 16), p0, p1, isa);
                 }
             }
@@ -351,61 +344,20 @@ public static partial class Gemm
         c0 = s0; c1 = s1; c2 = s2; c3 = s3;
     }
 
-    /// <summary>
-    /// A 6x16 tile of C at (i, j) from a packed B strip (row stride 16): 12 accumulators, two B vectors and one
-    /// broadcast fill 15 of the 16 AVX registers; 12 FMAs per 8 loads (the 4x16 kernel: 8 per 6).
-    /// </summary>
-    private static void Kernel6x16Packed(ref float ra, int rsA, int csA, ref float bp, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias,
-        Activation act, float p0, float p1)
+    /// <summary>One row of 16 columns of C at (i, j) from a packed B strip (row stride 16): the row tail of the packed path.</summary>
+    private static void Kernel1x16Packed(ref float ra, int rsA, int csA, ref float bp, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
-        ref float c1 = ref Unsafe.Add(ref c0, ldc);
-        ref float c2 = ref Unsafe.Add(ref c1, ldc);
-        ref float c3 = ref Unsafe.Add(ref c2, ldc);
-        ref float c4 = ref Unsafe.Add(ref c3, ldc);
-        ref float c5 = ref Unsafe.Add(ref c4, ldc);
-        Vector256<float> c00 = Init256(init, ref c0, ref rbias, i), c01 = Init256(init, ref Unsafe.Add(ref c0, 8), ref rbias, i);
-        Vector256<float> c10 = Init256(init, ref c1, ref rbias, i + 1), c11 = Init256(init, ref Unsafe.Add(ref c1, 8), ref rbias, i + 1);
-        Vector256<float> c20 = Init256(init, ref c2, ref rbias, i + 2), c21 = Init256(init, ref Unsafe.Add(ref c2, 8), ref rbias, i + 2);
-        Vector256<float> c30 = Init256(init, ref c3, ref rbias, i + 3), c31 = Init256(init, ref Unsafe.Add(ref c3, 8), ref rbias, i + 3);
-        Vector256<float> c40 = Init256(init, ref c4, ref rbias, i + 4), c41 = Init256(init, ref Unsafe.Add(ref c4, 8), ref rbias, i + 4);
-        Vector256<float> c50 = Init256(init, ref c5, ref rbias, i + 5), c51 = Init256(init, ref Unsafe.Add(ref c5, 8), ref rbias, i + 5);
+        Vector256<float> v0 = Init256(init, ref c0, ref rbias, i), v1 = Init256(init, ref Unsafe.Add(ref c0, 8), ref rbias, i);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         for (int p = 0; p < k; p++)
         {
-            var b0 = Vector256.LoadUnsafe(ref bp);
-            var b1 = Vector256.LoadUnsafe(ref bp, 8);
-            ref float ap = ref Unsafe.Add(ref a0, p * csA);
-            var av = Vector256.Create(ap);
-            c00 = Simd.MulAdd(av, b0, c00); c01 = Simd.MulAdd(av, b1, c01);
-            av = Vector256.Create(Unsafe.Add(ref ap, rsA));
-            c10 = Simd.MulAdd(av, b0, c10); c11 = Simd.MulAdd(av, b1, c11);
-            av = Vector256.Create(Unsafe.Add(ref ap, 2 * rsA));
-            c20 = Simd.MulAdd(av, b0, c20); c21 = Simd.MulAdd(av, b1, c21);
-            av = Vector256.Create(Unsafe.Add(ref ap, 3 * rsA));
-            c30 = Simd.MulAdd(av, b0, c30); c31 = Simd.MulAdd(av, b1, c31);
-            av = Vector256.Create(Unsafe.Add(ref ap, 4 * rsA));
-            c40 = Simd.MulAdd(av, b0, c40); c41 = Simd.MulAdd(av, b1, c41);
-            av = Vector256.Create(Unsafe.Add(ref ap, 5 * rsA));
-            c50 = Simd.MulAdd(av, b0, c50); c51 = Simd.MulAdd(av, b1, c51);
+            var av = Vector256.Create(Unsafe.Add(ref a0, p * csA));
+            v0 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp), v0);
+            v1 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, 8), v1);
             bp = ref Unsafe.Add(ref bp, 16);
         }
-        if (act != Activation.None)
-        {
-            var v0 = Vector256.Create(p0); var v1 = Vector256.Create(p1);
-            c00 = ActivationKernel.Apply256(act, c00, v0, v1); c01 = ActivationKernel.Apply256(act, c01, v0, v1);
-            c10 = ActivationKernel.Apply256(act, c10, v0, v1); c11 = ActivationKernel.Apply256(act, c11, v0, v1);
-            c20 = ActivationKernel.Apply256(act, c20, v0, v1); c21 = ActivationKernel.Apply256(act, c21, v0, v1);
-            c30 = ActivationKernel.Apply256(act, c30, v0, v1); c31 = ActivationKernel.Apply256(act, c31, v0, v1);
-            c40 = ActivationKernel.Apply256(act, c40, v0, v1); c41 = ActivationKernel.Apply256(act, c41, v0, v1);
-            c50 = ActivationKernel.Apply256(act, c50, v0, v1); c51 = ActivationKernel.Apply256(act, c51, v0, v1);
-        }
-        c00.StoreUnsafe(ref c0); c01.StoreUnsafe(ref c0, 8);
-        c10.StoreUnsafe(ref c1); c11.StoreUnsafe(ref c1, 8);
-        c20.StoreUnsafe(ref c2); c21.StoreUnsafe(ref c2, 8);
-        c30.StoreUnsafe(ref c3); c31.StoreUnsafe(ref c3, 8);
-        c40.StoreUnsafe(ref c4); c41.StoreUnsafe(ref c4, 8);
-        c50.StoreUnsafe(ref c5); c51.StoreUnsafe(ref c5, 8);
+        v0.StoreUnsafe(ref c0); v1.StoreUnsafe(ref c0, 8);
     }
 
     /// <summary>A 4x16 tile of C at (i, j); <paramref name="bCol"/> is B at row 0, column j (row stride ldb).</summary>
