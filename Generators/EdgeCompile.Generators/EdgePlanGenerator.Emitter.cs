@@ -46,6 +46,7 @@ public sealed partial class EdgePlanGenerator
         WriteIntsProperties(writer, ints);
         WriteFields(writer, plan);
         WriteRun(writer, plan, ints);
+        WriteLayerStructs(writer, plan);
 
         writer.CloseBlock();
         if (plan.Namespace.Length > 0)
@@ -193,8 +194,90 @@ public sealed partial class EdgePlanGenerator
         string typeArguments = call.TypeArguments.Count == 0
             ? ""
             : "<" + string.Join(", ", call.TypeArguments.Select(CSharpType)) + ">";
-        string arguments = string.Join(", ", call.Arguments.Select(a => ArgumentExpression(plan, a, ints, arena)));
+        IEnumerable<ArgumentSpec> passed = call.Arguments;
+        if (LayerSpecialization.Members(call) is { } members)
+        {
+            // The layer's constants go to its struct (WriteLayerStructs); the call passes only the spans.
+            typeArguments = "<" + LayerSpecialization.StructName(call) + ">";
+            passed = call.Arguments.Take(call.Arguments.Count - members.Count);
+        }
+        string arguments = string.Join(", ", passed.Select(a => ArgumentExpression(plan, a, ints, arena)));
         writer.WriteLine("global::EdgeCompile.Kernels." + call.Type + "." + call.Method + typeArguments + "(" + arguments + ");");
+    }
+
+    // One private struct per layer-specialized call (docs/kernels.md, "Layer specialization"): its static members
+    // return the call's constant arguments, so the kernel's generic entry point is compiled for this layer alone.
+    private static void WriteLayerStructs(SourceWriter writer, PlanSpec plan)
+    {
+        foreach (CallSpec call in plan.Calls)
+        {
+            if (LayerSpecialization.Members(call) is not { } members)
+            {
+                continue;
+            }
+            string layerInterface = LayerSpecialization.Interface(call)!;
+            IReadOnlyList<ArgumentSpec> constants = call.Arguments.Skip(call.Arguments.Count - members.Count).ToList();
+            string node = call.Nodes.Count == 0 ? "kernel call " + Inv(call.Ordinal) : call.Nodes[0].OpType + " '" + call.Nodes[0].Name + "'";
+            writer.WriteLine();
+            writer.WriteLine("// The constants of " + node + " (call " + Inv(call.Ordinal) + "): " + call.Type + "." + call.Method + " is compiled for this layer alone.");
+            writer.OpenBlock("private struct " + LayerSpecialization.StructName(call) + " : global::EdgeCompile.Kernels." + layerInterface);
+            for (int i = 0; i < members.Count; i++)
+            {
+                (string type, string value) = constants[i] switch
+                {
+                    IntArgument a => ("int", Inv(a.Value)),
+                    BoolArgument a => ("bool", a.Value ? "true" : "false"),
+                    FloatArgument a => ("float", FloatLiteral(a.Value)),
+                    EnumArgument a => ("global::EdgeCompile.Kernels." + a.Type, "global::EdgeCompile.Kernels." + a.Type + "." + a.Member),
+                    _ => throw new InvalidOperationException("Unexpected layer constant " + constants[i]),
+                };
+                writer.WriteLine("public static " + type + " " + members[i] + " => " + value + ";");
+            }
+            writer.CloseBlock();
+        }
+    }
+
+    /// <summary>
+    /// Which calls the generator specializes per layer: a kernel whose generic entry point takes the spans and reads
+    /// the trailing constant arguments from a struct implementing the kernel's layer interface. Only calls whose
+    /// trailing arguments are all literals of the expected kinds qualify; the others are emitted as written.
+    /// </summary>
+    internal static class LayerSpecialization
+    {
+        // Gemm.Run(a, b, c, y, m, k, n, transA, transB, alpha, beta, cRows, cCols, act, p0, p1): IGemmLayer.
+        private static readonly string[] s_gemm = { "M", "K", "N", "TransA", "TransB", "Alpha", "Beta", "CRows", "CCols", "Act", "P0", "P1" };
+        private static readonly Type[] s_gemmKinds =
+        {
+            typeof(IntArgument), typeof(IntArgument), typeof(IntArgument), typeof(BoolArgument), typeof(BoolArgument),
+            typeof(FloatArgument), typeof(FloatArgument), typeof(IntArgument), typeof(IntArgument), typeof(EnumArgument),
+            typeof(FloatArgument), typeof(FloatArgument),
+        };
+
+        public static string? Interface(CallSpec call)
+            => call.Type == "Gemm" && call.Method == "Run" && call.TypeArguments.Count == 0 ? "IGemmLayer" : null;
+
+        /// <summary>The interface members for the call's trailing constants, or null when the call is not specialized.</summary>
+        public static IReadOnlyList<string>? Members(CallSpec call)
+        {
+            if (Interface(call) is null || call.Arguments.Count != 4 + s_gemm.Length)
+            {
+                return null;
+            }
+            for (int i = 0; i < s_gemm.Length; i++)
+            {
+                if (call.Arguments[4 + i].GetType() != s_gemmKinds[i])
+                {
+                    return null;
+                }
+            }
+            if (call.Arguments[4 + 9] is EnumArgument act && act.Type != "Activation")
+            {
+                return null;
+            }
+            return s_gemm;
+        }
+
+        public static string StructName(CallSpec call) => "EdgeLayer" + Inv(call.Ordinal);
     }
 
     /// <summary>The arena local's name: <c>arena</c>, unless a parameter already has it.</summary>

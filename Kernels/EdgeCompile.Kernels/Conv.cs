@@ -149,43 +149,47 @@ public static class Conv
             for (int g = 0; g < group; g++)
             {
                 Span<float> yb = y.Slice((b * k + g * kg) * planeOut, kg * planeOut);
-                for (int oc = 0; oc < kg; oc++) yb.Slice(oc * planeOut, planeOut).Fill(bias.IsEmpty ? 0f : bias[g * kg + oc]);
+                ReadOnlySpan<float> bg = bias.IsEmpty ? bias : bias.Slice(g * kg, kg);
                 int xBase = (b * c + g * cg) * planeIn;
                 ReadOnlySpan<float> wg = w.Slice(g * kg * kAll, kg * kAll);
                 for (int j0 = 0; j0 < planeOut; j0 += nb)
                 {
                     int cols = Math.Min(nb, planeOut - j0);
                     int chunk = Math.Max(1, Math.Min(cg, Im2ColPanelFloats / (taps * cols)));
-                    for (int ic0 = 0; ic0 < cg; ic0 += chunk)
+                    // The first chunk starts the outputs at the bias (0 without one), the last applies the activation
+                    // (a chunk loop that runs once even for cg = 0, so the outputs are always written).
+                    int ic0 = 0;
+                    do
                     {
                         int chans = Math.Min(chunk, cg - ic0);
-                        // Gather rows p = (ic - ic0, ky, kx) of the panel, each `cols` wide.
-                        for (int ic = 0; ic < chans; ic++)
-                        {
-                            int xPlane = xBase + (ic0 + ic) * planeIn;
-                            for (int ky = 0; ky < kh; ky++)
-                                for (int kx = 0; kx < kw; kx++)
-                                {
-                                    ref float row = ref Unsafe.Add(ref rp, ((ic * kh + ky) * kw + kx) * cols);
-                                    GatherRow(ref rx, xPlane, ref row, j0, cols, h, width, ow, strideH, strideW,
-                                        ky * dilationH - padTop, kx * dilationW - padLeft, isa);
-                                }
-                        }
-                        // y[kg, j0..j0+cols) += W[kg, ic0*taps .. (ic0+chans)*taps) @ panel.
+                        // Gather rows p = (ic - ic0, ky, kx) of the panel, each `cols` wide: per tap, the row
+                        // geometry is worked out once for all the chunk's channels (it matters on small planes).
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                ref float row = ref Unsafe.Add(ref rp, (ky * kw + kx) * cols);
+                                GatherRow(ref rx, xBase + ic0 * planeIn, ref row, j0, cols, h, width, ow, strideH, strideW,
+                                    ky * dilationH - padTop, kx * dilationW - padLeft, chans, planeIn, taps * cols, isa);
+                            }
+                        // y[kg, j0..j0+cols) (+)= W[kg, ic0*taps .. (ic0+chans)*taps) @ panel.
+                        bool lastChunk = ic0 + chans >= cg;
                         Gemm.MultiplyNN(wg.Slice(ic0 * taps), kAll, 1, panel, cols,
-                            yb.Slice(j0), planeOut, kg, chans * taps, cols, accumulate: true, isa);
+                            yb.Slice(j0), planeOut, kg, chans * taps, cols, accumulate: ic0 > 0,
+                            ic0 == 0 ? bg : ReadOnlySpan<float>.Empty, lastChunk ? act : Activation.None, p0, p1, isa);
+                        ic0 += chunk;
                     }
+                    while (ic0 < cg);
                 }
-                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa);
             }
     }
 
     /// <summary>
-    /// One im2col row: for output pixels j0..j0+cols (row-major over the output plane), the input value at
-    /// (oy*strideH + rowShift, ox*strideW + colShift) of the plane at xPlane, or 0 outside the input.
+    /// One im2col row per channel: for output pixels j0..j0+cols (row-major over the output plane), the input value
+    /// at (oy*strideH + rowShift, ox*strideW + colShift) of the plane at xPlane + ch*srcStride, or 0 outside the
+    /// input, into dst + ch*dstStride, for ch in [0, chans).
     /// </summary>
-    private static void GatherRow(ref float rx, int xPlane, ref float dst, int j0, int cols, int h, int width, int ow,
-        int strideH, int strideW, int rowShift, int colShift, Isa isa)
+    private static void GatherRow(ref float rx, int xPlane0, ref float dst0, int j0, int cols, int h, int width, int ow,
+        int strideH, int strideW, int rowShift, int colShift, int chans, int srcStride, int dstStride, Isa isa)
     {
         int lo = ColumnsFrom(-colShift, strideW), hi = Math.Min(ow, ColumnsTo(width - 1 - colShift, strideW));
         int j = j0, end = j0 + cols, d = 0;
@@ -197,24 +201,30 @@ public static class Conv
             int n = ox1 - ox0;
             if ((uint)iy >= (uint)h || lo >= hi)
             {
-                MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d), n).Clear();
+                for (int ch = 0; ch < chans; ch++)
+                    MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst0, ch * dstStride + d), n).Clear();
             }
             else
             {
                 int a = Math.Clamp(lo, ox0, ox1), z = Math.Clamp(hi, a, ox1);
-                if (a > ox0) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d), a - ox0).Clear();
-                if (z < ox1) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d + (z - ox0)), ox1 - z).Clear();
-                // Taps a..z are inside the row: src[i * strideW] is the tap of output column a + i, o[i] its panel slot.
-                ref float src = ref Unsafe.Add(ref rx, xPlane + iy * width + Math.Clamp(a * strideW + colShift, 0, width - 1));
-                ref float o = ref Unsafe.Add(ref dst, d + (a - ox0));
                 int count = z - a;
-                if (count == 0) { }
-                else if (strideW == 1)
-                    MemoryMarshal.CreateReadOnlySpan(ref src, count).CopyTo(MemoryMarshal.CreateSpan(ref o, count));
-                else if (strideW == 2)
-                    GatherEven(ref src, ref o, count, isa);
-                else
-                    for (int i = 0; i < count; i++) Unsafe.Add(ref o, i) = Unsafe.Add(ref src, i * strideW);
+                // Taps a..z are inside the row: src[i * strideW] is the tap of output column a + i, o[i] its panel slot.
+                int srcOffset = xPlane0 + iy * width + Math.Clamp(a * strideW + colShift, 0, width - 1);
+                for (int ch = 0; ch < chans; ch++)
+                {
+                    ref float dst = ref Unsafe.Add(ref dst0, ch * dstStride);
+                    if (a > ox0) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d), a - ox0).Clear();
+                    if (z < ox1) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d + (z - ox0)), ox1 - z).Clear();
+                    ref float src = ref Unsafe.Add(ref rx, srcOffset + ch * srcStride);
+                    ref float o = ref Unsafe.Add(ref dst, d + (a - ox0));
+                    if (count == 0) { }
+                    else if (strideW == 1)
+                        MemoryMarshal.CreateReadOnlySpan(ref src, count).CopyTo(MemoryMarshal.CreateSpan(ref o, count));
+                    else if (strideW == 2)
+                        GatherEven(ref src, ref o, count, isa);
+                    else
+                        for (int i = 0; i < count; i++) Unsafe.Add(ref o, i) = Unsafe.Add(ref src, i * strideW);
+                }
             }
             d += n;
             j += n;
@@ -300,9 +310,9 @@ public static class Conv
             for (int g = 0; g < group; g++)
             {
                 Span<float> yb = y.Slice((b * k + g * kg) * hw, kg * hw);
-                for (int oc = 0; oc < kg; oc++) yb.Slice(oc * hw, hw).Fill(bias.IsEmpty ? 0f : bias[g * kg + oc]);
-                Gemm.MultiplyNN(w.Slice(g * kg * cg), cg, 1, x.Slice((b * c + g * cg) * hw), hw, yb, hw, kg, cg, hw, accumulate: true, isa);
-                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa);
+                // Bias and activation fused into the GEMM (no separate passes over y).
+                Gemm.MultiplyNN(w.Slice(g * kg * cg), cg, 1, x.Slice((b * c + g * cg) * hw), hw, yb, hw, kg, cg, hw,
+                    accumulate: false, bias.IsEmpty ? bias : bias.Slice(g * kg, kg), act, p0, p1, isa);
             }
     }
 
@@ -397,6 +407,54 @@ public static class Conv
                     for (int ox = hi; ox < ow; ox++) yr[ox] = DepthwisePoint(x, xPlane, wk, bv, h, width, iy0, ox * strideW - padLeft, dilationH, dilationW);
                     int o = lo;
                     ref float yo = ref MemoryMarshal.GetReference(yr);
+                    if (vec256 && iy0 >= 0 && iy0 + 2 * dilationH < h)
+                    {
+                        // Interior rows (most of the work): all three input rows are inside, so no per-tap row test,
+                        // and the nine weights are broadcast once per row instead of once per vector.
+                        ref float x0 = ref Unsafe.Add(ref rx, xPlane + iy0 * width - padLeft);
+                        ref float x1 = ref Unsafe.Add(ref x0, dilationH * width);
+                        ref float x2 = ref Unsafe.Add(ref x1, dilationH * width);
+                        var w0 = Vector256.Create(wk[0]); var w1 = Vector256.Create(wk[1]); var w2 = Vector256.Create(wk[2]);
+                        var w3 = Vector256.Create(wk[3]); var w4 = Vector256.Create(wk[4]); var w5 = Vector256.Create(wk[5]);
+                        var w6 = Vector256.Create(wk[6]); var w7 = Vector256.Create(wk[7]); var w8 = Vector256.Create(wk[8]);
+                        var vb = Vector256.Create(bv);
+                        nuint d1 = (nuint)dilationW, d2 = (nuint)(2 * dilationW);
+                        // [o, hi8) in vectors of 8, the last one overlapping its predecessor instead of leaving a
+                        // ragged tail to the scalar code (outputs are written, not accumulated: recomputing is harmless).
+                        int oLast = hi8 - 8;
+                        if (strideW == 2 && o <= oLast)
+                            for (; ; o = Math.Min(o + 8, oLast))
+                            {
+                                int u = 2 * o;
+                                var acc = Simd.MulAdd(w0, EvenLanes256(ref Unsafe.Add(ref x0, u)), vb);
+                                acc = Simd.MulAdd(w1, EvenLanes256(ref Unsafe.Add(ref x0, u + dilationW)), acc);
+                                acc = Simd.MulAdd(w2, EvenLanes256(ref Unsafe.Add(ref x0, u + 2 * dilationW)), acc);
+                                acc = Simd.MulAdd(w3, EvenLanes256(ref Unsafe.Add(ref x1, u)), acc);
+                                acc = Simd.MulAdd(w4, EvenLanes256(ref Unsafe.Add(ref x1, u + dilationW)), acc);
+                                acc = Simd.MulAdd(w5, EvenLanes256(ref Unsafe.Add(ref x1, u + 2 * dilationW)), acc);
+                                acc = Simd.MulAdd(w6, EvenLanes256(ref Unsafe.Add(ref x2, u)), acc);
+                                acc = Simd.MulAdd(w7, EvenLanes256(ref Unsafe.Add(ref x2, u + dilationW)), acc);
+                                acc = Simd.MulAdd(w8, EvenLanes256(ref Unsafe.Add(ref x2, u + 2 * dilationW)), acc);
+                                acc.StoreUnsafe(ref yo, (nuint)o);
+                                if (o == oLast) { o = hi8; break; }
+                            }
+                        if (strideW == 1 && o <= oLast)
+                            for (; ; o = Math.Min(o + 8, oLast))
+                            {
+                                nuint u = (nuint)o;
+                                var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref x0, u), vb);
+                                acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref x0, u + d1), acc);
+                                acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref x0, u + d2), acc);
+                                acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref x1, u), acc);
+                                acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref x1, u + d1), acc);
+                                acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref x1, u + d2), acc);
+                                acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref x2, u), acc);
+                                acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref x2, u + d1), acc);
+                                acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref x2, u + d2), acc);
+                                acc.StoreUnsafe(ref yo, u);
+                                if (o == oLast) { o = hi8; break; }
+                            }
+                    }
                     if (vec256)
                     {
                         for (; o <= hi8 - 8; o += 8)
@@ -463,10 +521,14 @@ public static class Conv
             }
     }
 
+    /// <summary>One output of the depthwise 3x3 in the reference's order; the taps are tested against the input
+    /// bounds here, and the caller has validated x (and wk has 9 elements), so the reads are unchecked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DepthwisePoint(ReadOnlySpan<float> x, int xPlane, ReadOnlySpan<float> wk, float bias,
         int h, int width, int iy0, int ix0, int dilationH, int dilationW)
     {
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rw = ref MemoryMarshal.GetReference(wk);
         float acc = bias;
         for (int ky = 0; ky < 3; ky++)
         {
@@ -476,7 +538,7 @@ public static class Conv
             {
                 int ix = ix0 + kx * dilationW;
                 if ((uint)ix >= (uint)width) continue;
-                acc += wk[ky * 3 + kx] * x[xPlane + iy * width + ix];
+                acc += Unsafe.Add(ref rw, ky * 3 + kx) * Unsafe.Add(ref rx, xPlane + iy * width + ix);
             }
         }
         return acc;

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 namespace EdgeCompile.Kernels;
 
 /// <summary>Matrix products: ONNX Gemm (with fused epilogue) and batched MatMul.</summary>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>
     /// y[m, n] = act(alpha * op(a) @ op(b) + beta * c). op(a) is [m, k] (a is stored [k, m] when
@@ -125,7 +125,7 @@ public static class Gemm
         for (int i = 0; i < m; i++)
         {
             Span<float> row = y.Slice(i * n, n);
-            if (c.IsEmpty) Rows.Scale(row, alpha, isa);
+            if (c.IsEmpty) { if (alpha != 1f) Rows.Scale(row, alpha, isa); }   // 1 * v is v: skip the pass
             else if (cCols == 1) Rows.ScaleAddScalar(row, alpha, beta * c[cRows == 1 ? 0 : i], isa);
             else Rows.ScaleAddScaled(row, alpha, c.Slice(cRows == 1 ? 0 : i * n, n), beta, isa);
             ActivationKernel.ApplyInPlace(act, row, p0, p1, isa);
@@ -146,74 +146,244 @@ public static class Gemm
 
     // ---------------------------------------------------------------- GEMM cores
 
+    /// <summary>Depth of a k block: a 4-row strip of A (4 x 256 floats) stays in L1 across the block's columns.</summary>
+    internal const int KBlock = 256;
+
+    /// <summary>Width of an n block: a KBlock x 256 panel of B (256 KiB) stays in L2 across the strips of A.</summary>
+    internal const int NBlock = 256;
+
+    // How a micro-kernel starts its accumulators: zeros, the current C, or the row's bias (rowBias[i]).
+    private const int InitZero = 0, InitLoad = 1, InitBias = 2;
+
     /// <summary>
     /// C[m, n] (row stride ldc) = (accumulate ? C : 0) + A @ B, where A[i, p] = a[i*rsA + p*csA] and B is
     /// row-major [k, n] with row stride ldb. Each C element is summed over p in order (the same order as the
     /// scalar references), so only FMA rounding separates the paths. Callers have validated the extents.
-    /// Register blocking: 4 rows of C x 2 vectors of columns, broadcasting A along k.
     /// </summary>
     internal static void MultiplyNN(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int ldb,
         Span<float> c, int ldc, int m, int k, int n, bool accumulate, Isa isa)
+        => MultiplyNN(a, rsA, csA, b, ldb, c, ldc, m, k, n, accumulate, ReadOnlySpan<float>.Empty, Activation.None, 0f, 0f, isa);
+
+    /// <summary>
+    /// <see cref="MultiplyNN(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, bool, Isa)"/>
+    /// with a fused prologue and epilogue: when <paramref name="rowBias"/> is not empty (length at least m), row i of C
+    /// starts at rowBias[i] instead of 0 or C (the order of a convolution: bias, then the products in order), and
+    /// <paramref name="act"/> is applied to each finished tile while it is still in cache (instead of a pass over C).
+    /// Blocked over k (<see cref="KBlock"/>) and n (<see cref="NBlock"/>); the k blocks of one C element run in
+    /// order and the partial sums stay float32, so blocking changes no result. Register blocking: 4 rows of C x 16
+    /// columns (two 256-bit vectors), broadcasting A along k; column tails take 8-, 4-wide and scalar kernels that
+    /// still run 4 rows at once (4 independent sums, not one latency-bound chain).
+    /// </summary>
+    internal static void MultiplyNN(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, int m, int k, int n, bool accumulate, ReadOnlySpan<float> rowBias,
+        Activation act, float p0, float p1, Isa isa)
     {
         if (m == 0 || n == 0) return;
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
-        int i = 0;
-        for (; i <= m - 4; i += 4)
+        ref float rbias = ref MemoryMarshal.GetReference(rowBias);
+        int firstInit = !rowBias.IsEmpty ? InitBias : accumulate ? InitLoad : InitZero;
+        if (isa == Isa.Vector256 && m >= PackMinRows && k >= PackMinDepth && n >= 16)
         {
-            int j = 0;
-            if (isa == Isa.Vector256)
+            int n16 = n & ~15;
+            MultiplyPacked(ref ra, rsA, csA, ref rb, ldb, c, ldc, m, k, n16, firstInit, ref rbias, act, p0, p1, isa);
+            if (n16 < n)   // the last n mod 16 columns: the unpacked kernels (this call does not pack again: n < 16)
+                MultiplyNN(a, rsA, csA, k == 0 ? b : b.Slice(n16), ldb, c.Slice(n16), ldc, m, k, n - n16, accumulate, rowBias, act, p0, p1, isa);
+            return;
+        }
+        int pc = 0;
+        do
+        {
+            int kc = Math.Min(KBlock, k - pc);
+            int init = pc == 0 ? firstInit : InitLoad;
+            bool last = pc + kc >= k;
+            ref float ak = ref Unsafe.Add(ref ra, pc * csA);
+            ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
+            for (int jc = 0; jc < n; jc += NBlock)
             {
-                for (; j <= n - 16; j += 16) Kernel4x16(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
-                for (; j <= n - 8; j += 8) Kernel4x8(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
+                int jEnd = Math.Min(n, jc + NBlock);
+                int i = 0;
+                for (; i <= m - 4; i += 4)
+                {
+                    int j = jc;
+                    if (isa == Isa.Vector256)
+                    {
+                        for (; j <= jEnd - 16; j += 16) Kernel4x16(ref ak, rsA, csA, ref Unsafe.Add(ref bk, j), ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                        for (; j <= jEnd - 8; j += 8) Kernel4x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    }
+                    for (; j <= jEnd - 4; j += 4) Kernel4x4(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    for (; j < jEnd; j++) Kernel4x1(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    if (last && act != Activation.None)
+                        for (int r = 0; r < 4; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + jc, jEnd - jc), p0, p1, isa);
+                }
+                for (; i < m; i++)
+                {
+                    int j = jc;
+                    if (isa == Isa.Vector256)
+                        for (; j <= jEnd - 8; j += 8) Kernel1x8(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    for (; j <= jEnd - 4; j += 4) Kernel1x4(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    for (; j < jEnd; j++) ScalarDot(ref ak, rsA, csA, ref bk, ldb, ref rc, ldc, i, j, kc, init, ref rbias);
+                    if (last && act != Activation.None)
+                        ActivationKernel.ApplyInPlace(act, c.Slice(i * ldc + jc, jEnd - jc), p0, p1, isa);
+                }
             }
-            for (; j <= n - 4; j += 4) Kernel4x4(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
-            for (; j < n; j++)
-                for (int r = 0; r < 4; r++) ScalarDot(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i + r, j, k, accumulate);
+            pc += kc;
         }
-        for (; i < m; i++)
-        {
-            int j = 0;
-            if (isa == Isa.Vector256)
-                for (; j <= n - 8; j += 8) Kernel1x8(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
-            for (; j <= n - 4; j += 4) Kernel1x4(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
-            for (; j < n; j++) ScalarDot(ref ra, rsA, csA, ref rb, ldb, ref rc, ldc, i, j, k, accumulate);
-        }
+        while (pc < k);
     }
 
+    /// <summary>Rows of C from which <see cref="MultiplyPacked"/> pays for copying B (each copy serves m/4 tiles).</summary>
+    internal const int PackMinRows = 16;
+
+    /// <summary>
+    /// Depth from which <see cref="MultiplyPacked"/> is taken: below it a k x 16 strip of B is at most a few KiB and
+    /// stays in L1 unpacked, and the unpacked loop writes C row by row (the packed one walks down the columns of C,
+    /// which for a wide C such as a 1x1 convolution over 112x112 pixels touches one line per row of C per tile).
+    /// </summary>
+    internal const int PackMinDepth = 64;
+
+    /// <summary>
+    /// The Vector256 path for m &gt;= <see cref="PackMinRows"/>: per k block, each 16-column strip of B is copied into a
+    /// contiguous stack panel (k block x 16, 16 KiB) and every 4-row strip of A is multiplied with it, so B is read from
+    /// L1 in order instead of with the row stride of B (a 4 KiB stride, as in a 1024-wide B, maps every row to the
+    /// same L1 set). n is a multiple of 16 here (the caller runs the column tail); row tails take the unpacked kernel.
+    /// Same order of sums per element.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void MultiplyPacked(ref float ra, int rsA, int csA, ref float rb, int ldb, Span<float> c, int ldc,
+        int m, int k, int n, int firstInit, ref float rbias, Activation act, float p0, float p1, Isa isa)
+    {
+        Span<float> panel = stackalloc float[KBlock * 16];
+        ref float rp = ref MemoryMarshal.GetReference(panel);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        int n16 = n;   // a multiple of 16 (the caller handles the rest)
+        int pc = 0;
+        do
+        {
+            int kc = Math.Min(KBlock, k - pc);
+            int init = pc == 0 ? firstInit : InitLoad;
+            bool last = pc + kc >= k;
+            ref float ak = ref Unsafe.Add(ref ra, pc * csA);
+            ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
+            // The last k block applies a piecewise-linear activation in registers; the others are applied per tile.
+            Activation inRegisters = last && IsVectorActivation(act) ? act : Activation.None;
+            for (int j = 0; j < n16; j += 16)
+            {
+                ref float src = ref Unsafe.Add(ref bk, j);
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector256.LoadUnsafe(ref src).StoreUnsafe(ref rp, (nuint)(p * 16));
+                    Vector256.LoadUnsafe(ref src, 8).StoreUnsafe(ref rp, (nuint)(p * 16 + 8));
+                    src = ref Unsafe.Add(ref src, ldb);
+                }
+                int i = 0;
+                for (; i <= m - 4; i += 4)
+                {
+                    Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias, inRegisters, p0, p1);
+                    if (last && act != Activation.None && inRegisters == Activation.None)
+                        for (int r = 0; r < 4; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, 16), p0, p1, isa);
+                }
+                for (; i < m; i++)
+                {
+                    Kernel1x16Packed(ref ak, rsA, csA, ref rp, ref rc, ldc, i, j, kc, init, ref rbias);
+                    if (last && act != Activation.None) ActivationKernel.ApplyInPlace(act, c.Slice(i * ldc + j, 16), p0, p1, isa);
+                }
+            }
+            pc += kc;
+        }
+        while (pc < k);
+    }
+
+    /// <summary>The activations with a vector form (<see cref="ActivationKernel.Apply256"/>), same results as the scalar one.</summary>
+    internal static bool IsVectorActivation(Activation act)
+        => act is Activation.Relu or Activation.Clip or Activation.LeakyRelu or Activation.HardSigmoid or Activation.HardSwish;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScalarDot(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    private static float InitScalar(int init, ref float cij, ref float rbias, int i)
+        => init == InitLoad ? cij : init == InitBias ? Unsafe.Add(ref rbias, i) : 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Init256(int init, ref float cij, ref float rbias, int i)
+        => init == InitLoad ? Vector256.LoadUnsafe(ref cij) : init == InitBias ? Vector256.Create(Unsafe.Add(ref rbias, i)) : Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Init128(int init, ref float cij, ref float rbias, int i)
+        => init == InitLoad ? Vector128.LoadUnsafe(ref cij) : init == InitBias ? Vector128.Create(Unsafe.Add(ref rbias, i)) : Vector128<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScalarDot(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float cij = ref Unsafe.Add(ref rc, i * ldc + j);
-        float s = acc ? cij : 0f;
+        float s = InitScalar(init, ref cij, ref rbias, i);
         for (int p = 0; p < k; p++) s += Unsafe.Add(ref ra, i * rsA + p * csA) * Unsafe.Add(ref rb, p * ldb + j);
         cij = s;
     }
 
-    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    /// <summary>One column of 4 rows: four independent sums, so the adds overlap instead of waiting on each other.</summary>
+    private static void Kernel4x1(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
         ref float c1 = ref Unsafe.Add(ref c0, ldc);
         ref float c2 = ref Unsafe.Add(ref c1, ldc);
         ref float c3 = ref Unsafe.Add(ref c2, ldc);
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
-        if (acc)
+        float s0 = InitScalar(init, ref c0, ref rbias, i), s1 = InitScalar(init, ref c1, ref rbias, i + 1);
+        float s2 = InitScalar(init, ref c2, ref rbias, i + 2), s3 = InitScalar(init, ref c3, ref rbias, i + 3);
+        ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
+        ref float bp = ref Unsafe.Add(ref rb, j);
+        for (int p = 0; p < k; p++)
         {
-            c00 = Vector256.LoadUnsafe(ref c0); c01 = Vector256.LoadUnsafe(ref c0, 8);
-            c10 = Vector256.LoadUnsafe(ref c1); c11 = Vector256.LoadUnsafe(ref c1, 8);
-            c20 = Vector256.LoadUnsafe(ref c2); c21 = Vector256.LoadUnsafe(ref c2, 8);
-            c30 = Vector256.LoadUnsafe(ref c3); c31 = Vector256.LoadUnsafe(ref c3, 8);
+            float bv = bp;
+            ref float ap = ref Unsafe.Add(ref a0, p * csA);
+            s0 += ap * bv;
+            s1 += Unsafe.Add(ref ap, rsA) * bv;
+            s2 += Unsafe.Add(ref ap, 2 * rsA) * bv;
+            s3 += Unsafe.Add(ref ap, 3 * rsA) * bv;
+            bp = ref Unsafe.Add(ref bp, ldb);
         }
-        else
+        c0 = s0; c1 = s1; c2 = s2; c3 = s3;
+    }
+
+    /// <summary>One row of 16 columns of C at (i, j) from a packed B strip (row stride 16): the row tail of the packed path.</summary>
+    private static void Kernel1x16Packed(ref float ra, int rsA, int csA, ref float bp, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
+    {
+        ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
+        Vector256<float> v0 = Init256(init, ref c0, ref rbias, i), v1 = Init256(init, ref Unsafe.Add(ref c0, 8), ref rbias, i);
+        ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
+        for (int p = 0; p < k; p++)
         {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero;
+            var av = Vector256.Create(Unsafe.Add(ref a0, p * csA));
+            v0 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp), v0);
+            v1 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, 8), v1);
+            bp = ref Unsafe.Add(ref bp, 16);
         }
+        v0.StoreUnsafe(ref c0); v1.StoreUnsafe(ref c0, 8);
+    }
+
+    /// <summary>A 4x16 tile of C at (i, j); <paramref name="bCol"/> is B at row 0, column j (row stride ldb).</summary>
+    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float bCol, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
+        => Kernel4x16(ref ra, rsA, csA, ref bCol, ldb, ref rc, ldc, i, j, k, init, ref rbias, Activation.None, 0f, 0f);
+
+    /// <summary>
+    /// As above, applying <paramref name="act"/> (a piecewise-linear one, <see cref="IsVectorActivation"/>, or None) to
+    /// the registers before they are stored: no second pass and no call per tile.
+    /// </summary>
+    private static void Kernel4x16(ref float ra, int rsA, int csA, ref float bCol, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias,
+        Activation act, float p0, float p1)
+    {
+        ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
+        ref float c1 = ref Unsafe.Add(ref c0, ldc);
+        ref float c2 = ref Unsafe.Add(ref c1, ldc);
+        ref float c3 = ref Unsafe.Add(ref c2, ldc);
+        Vector256<float> c00 = Init256(init, ref c0, ref rbias, i), c01 = Init256(init, ref Unsafe.Add(ref c0, 8), ref rbias, i);
+        Vector256<float> c10 = Init256(init, ref c1, ref rbias, i + 1), c11 = Init256(init, ref Unsafe.Add(ref c1, 8), ref rbias, i + 1);
+        Vector256<float> c20 = Init256(init, ref c2, ref rbias, i + 2), c21 = Init256(init, ref Unsafe.Add(ref c2, 8), ref rbias, i + 2);
+        Vector256<float> c30 = Init256(init, ref c3, ref rbias, i + 3), c31 = Init256(init, ref Unsafe.Add(ref c3, 8), ref rbias, i + 3);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         ref float a1 = ref Unsafe.Add(ref a0, rsA);
         ref float a2 = ref Unsafe.Add(ref a1, rsA);
         ref float a3 = ref Unsafe.Add(ref a2, rsA);
-        ref float bp = ref Unsafe.Add(ref rb, j);
+        ref float bp = ref bCol;
         for (int p = 0; p < k; p++)
         {
             var b0 = Vector256.LoadUnsafe(ref bp);
@@ -229,21 +399,28 @@ public static class Gemm
             c30 = Simd.MulAdd(av, b0, c30); c31 = Simd.MulAdd(av, b1, c31);
             bp = ref Unsafe.Add(ref bp, ldb);
         }
+        if (act != Activation.None)
+        {
+            var v0 = Vector256.Create(p0); var v1 = Vector256.Create(p1);
+            c00 = ActivationKernel.Apply256(act, c00, v0, v1); c01 = ActivationKernel.Apply256(act, c01, v0, v1);
+            c10 = ActivationKernel.Apply256(act, c10, v0, v1); c11 = ActivationKernel.Apply256(act, c11, v0, v1);
+            c20 = ActivationKernel.Apply256(act, c20, v0, v1); c21 = ActivationKernel.Apply256(act, c21, v0, v1);
+            c30 = ActivationKernel.Apply256(act, c30, v0, v1); c31 = ActivationKernel.Apply256(act, c31, v0, v1);
+        }
         c00.StoreUnsafe(ref c0); c01.StoreUnsafe(ref c0, 8);
         c10.StoreUnsafe(ref c1); c11.StoreUnsafe(ref c1, 8);
         c20.StoreUnsafe(ref c2); c21.StoreUnsafe(ref c2, 8);
         c30.StoreUnsafe(ref c3); c31.StoreUnsafe(ref c3, 8);
     }
 
-    private static void Kernel4x8(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    private static void Kernel4x8(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
         ref float c1 = ref Unsafe.Add(ref c0, ldc);
         ref float c2 = ref Unsafe.Add(ref c1, ldc);
         ref float c3 = ref Unsafe.Add(ref c2, ldc);
-        Vector256<float> v0, v1, v2, v3;
-        if (acc) { v0 = Vector256.LoadUnsafe(ref c0); v1 = Vector256.LoadUnsafe(ref c1); v2 = Vector256.LoadUnsafe(ref c2); v3 = Vector256.LoadUnsafe(ref c3); }
-        else v0 = v1 = v2 = v3 = Vector256<float>.Zero;
+        Vector256<float> v0 = Init256(init, ref c0, ref rbias, i), v1 = Init256(init, ref c1, ref rbias, i + 1);
+        Vector256<float> v2 = Init256(init, ref c2, ref rbias, i + 2), v3 = Init256(init, ref c3, ref rbias, i + 3);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         ref float bp = ref Unsafe.Add(ref rb, j);
         for (int p = 0; p < k; p++)
@@ -259,15 +436,14 @@ public static class Gemm
         v0.StoreUnsafe(ref c0); v1.StoreUnsafe(ref c1); v2.StoreUnsafe(ref c2); v3.StoreUnsafe(ref c3);
     }
 
-    private static void Kernel4x4(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    private static void Kernel4x4(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
         ref float c1 = ref Unsafe.Add(ref c0, ldc);
         ref float c2 = ref Unsafe.Add(ref c1, ldc);
         ref float c3 = ref Unsafe.Add(ref c2, ldc);
-        Vector128<float> v0, v1, v2, v3;
-        if (acc) { v0 = Vector128.LoadUnsafe(ref c0); v1 = Vector128.LoadUnsafe(ref c1); v2 = Vector128.LoadUnsafe(ref c2); v3 = Vector128.LoadUnsafe(ref c3); }
-        else v0 = v1 = v2 = v3 = Vector128<float>.Zero;
+        Vector128<float> v0 = Init128(init, ref c0, ref rbias, i), v1 = Init128(init, ref c1, ref rbias, i + 1);
+        Vector128<float> v2 = Init128(init, ref c2, ref rbias, i + 2), v3 = Init128(init, ref c3, ref rbias, i + 3);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         ref float bp = ref Unsafe.Add(ref rb, j);
         for (int p = 0; p < k; p++)
@@ -283,10 +459,10 @@ public static class Gemm
         v0.StoreUnsafe(ref c0); v1.StoreUnsafe(ref c1); v2.StoreUnsafe(ref c2); v3.StoreUnsafe(ref c3);
     }
 
-    private static void Kernel1x8(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    private static void Kernel1x8(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
-        var v = acc ? Vector256.LoadUnsafe(ref c0) : Vector256<float>.Zero;
+        var v = Init256(init, ref c0, ref rbias, i);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         ref float bp = ref Unsafe.Add(ref rb, j);
         for (int p = 0; p < k; p++)
@@ -297,10 +473,10 @@ public static class Gemm
         v.StoreUnsafe(ref c0);
     }
 
-    private static void Kernel1x4(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, bool acc)
+    private static void Kernel1x4(ref float ra, int rsA, int csA, ref float rb, int ldb, ref float rc, int ldc, int i, int j, int k, int init, ref float rbias)
     {
         ref float c0 = ref Unsafe.Add(ref rc, i * ldc + j);
-        var v = acc ? Vector128.LoadUnsafe(ref c0) : Vector128<float>.Zero;
+        var v = Init128(init, ref c0, ref rbias, i);
         ref float a0 = ref Unsafe.Add(ref ra, i * rsA);
         ref float bp = ref Unsafe.Add(ref rb, j);
         for (int p = 0; p < k; p++)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -158,9 +159,14 @@ public static class Pool
     internal static void MaxPool2DCore(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, Isa isa)
     {
-        if (isa == Isa.Scalar || strideW != 1)
+        if (isa == Isa.Scalar || (strideW != 1 && width > MaxPoolRowFloats))
         {
             MaxPool2DScalar(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+            return;
+        }
+        if (strideW != 1)
+        {
+            MaxPool2DStrided(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, isa);
             return;
         }
         int lo = Math.Min(ow, padLeft);
@@ -201,6 +207,62 @@ public static class Pool
                     m.StoreUnsafe(ref yo, (nuint)o);
                 }
                 for (; o < hi; o++) yr[o] = MaxPoint(x, plane, h, width, kh, kw, iy0, o - padLeft, dilationH, dilationW);
+            }
+    }
+
+    /// <summary>The widest input row <see cref="MaxPool2DStrided"/> takes (its row buffer is on the stack).</summary>
+    internal const int MaxPoolRowFloats = 4096;
+
+    /// <summary>
+    /// strideW > 1 (e.g. ResNet's 3x3 stride 2): per output row, the max over the window's input rows is taken
+    /// column by column with vectors into a stack row, then each output takes the max of its kw taps in that row.
+    /// The max of the same set of values as the reference, so the result is identical.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void MaxPool2DStrided(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, Isa isa)
+    {
+        Span<float> rowMax = stackalloc float[width];
+        ref float rm = ref MemoryMarshal.GetReference(rowMax);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        // Output columns whose kw taps are all inside the row: ox*strideW - padLeft >= 0 and ... + (kw-1)*dilationW <= width-1.
+        int lo = Math.Min(ow, (padLeft + strideW - 1) / strideW);
+        int last = width - 1 - (kw - 1) * dilationW + padLeft;
+        int hi = Math.Max(lo, last < 0 ? 0 : Math.Min(ow, last / strideW + 1));
+        for (int plane = 0; plane < n * c; plane++)
+            for (int oy = 0; oy < oh; oy++)
+            {
+                int iy0 = oy * strideH - padTop;
+                rowMax.Fill(float.NegativeInfinity);
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = iy0 + ky * dilationH;
+                    if ((uint)iy >= (uint)h) continue;
+                    ref float xr = ref Unsafe.Add(ref rx, (plane * h + iy) * width);
+                    int i = 0;
+                    if (isa == Isa.Vector256)
+                        for (; i <= width - 8; i += 8)
+                            Vector256.Max(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref rm, (nuint)i)).StoreUnsafe(ref rm, (nuint)i);
+                    for (; i <= width - 4; i += 4)
+                        Vector128.Max(Vector128.LoadUnsafe(ref xr, (nuint)i), Vector128.LoadUnsafe(ref rm, (nuint)i)).StoreUnsafe(ref rm, (nuint)i);
+                    for (; i < width; i++) Unsafe.Add(ref rm, i) = MathF.Max(Unsafe.Add(ref rm, i), Unsafe.Add(ref xr, i));
+                }
+                ref float yr = ref Unsafe.Add(ref ry, (plane * oh + oy) * ow);
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    int ix0 = ox * strideW - padLeft;
+                    float m = float.NegativeInfinity;
+                    if (ox >= lo && ox < hi)
+                        for (int kx = 0; kx < kw; kx++) m = MathF.Max(m, Unsafe.Add(ref rm, ix0 + kx * dilationW));
+                    else
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ix0 + kx * dilationW;
+                            if ((uint)ix < (uint)width) m = MathF.Max(m, Unsafe.Add(ref rm, ix));
+                        }
+                    Unsafe.Add(ref yr, ox) = m;
+                }
             }
     }
 

@@ -38,6 +38,22 @@ internal static class KernelsStub
 
         public enum Activation { None, Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish }
 
+        public interface IGemmLayer
+        {
+            static abstract int M { get; }
+            static abstract int K { get; }
+            static abstract int N { get; }
+            static abstract bool TransA { get; }
+            static abstract bool TransB { get; }
+            static abstract float Alpha { get; }
+            static abstract float Beta { get; }
+            static abstract int CRows { get; }
+            static abstract int CCols { get; }
+            static abstract Activation Act { get; }
+            static abstract float P0 { get; }
+            static abstract float P1 { get; }
+        }
+
         public static class Conv
         {
             public static void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
@@ -54,6 +70,12 @@ internal static class KernelsStub
                 int m, int k, int n, bool transA, bool transB, float alpha, float beta, int cRows, int cCols,
                 Activation act, float p0, float p1)
                 => CallLog.Record("Gemm.Run", a.Length, b.Length, c.Length, y.Length, m, k, n, transA, transB, alpha, beta, cRows, cCols, act, p0, p1);
+
+            // The layer-specialized entry point: the constants come from the layer struct, recorded exactly as Run's.
+            public static void Run<TLayer>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
+                where TLayer : struct, IGemmLayer
+                => Run(a, b, c, y, TLayer.M, TLayer.K, TLayer.N, TLayer.TransA, TLayer.TransB, TLayer.Alpha, TLayer.Beta,
+                    TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1);
 
             public static void MatMul(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y,
                 int batch, int m, int k, int n, int aBatchStride, int bBatchStride)

@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace EdgeCompile.Kernels;
+
+/// <summary>
+/// The constant shape and attributes of one <see cref="Gemm.Run"/> layer, supplied by generated code as a struct
+/// whose static members return literals (docs/kernels.md, "Layer specialization"). <see cref="Gemm.Run{TLayer}"/>
+/// is generic over it: the runtime compiles one copy of the kernel per struct (under the JIT and NativeAOT alike),
+/// in which every member is a constant, so the shape checks, the path selection and the epilogue's branches fold
+/// away and the loops have constant bounds.
+/// </summary>
+public interface IGemmLayer
+{
+    /// <summary>Rows of op(a) and y.</summary>
+    static abstract int M { get; }
+    /// <summary>The reduction length.</summary>
+    static abstract int K { get; }
+    /// <summary>Columns of op(b) and y.</summary>
+    static abstract int N { get; }
+    /// <summary>a is stored [k, m].</summary>
+    static abstract bool TransA { get; }
+    /// <summary>b is stored [n, k].</summary>
+    static abstract bool TransB { get; }
+    /// <summary>The scale of the product.</summary>
+    static abstract float Alpha { get; }
+    /// <summary>The scale of c.</summary>
+    static abstract float Beta { get; }
+    /// <summary>Rows of c (1 or M; 0 without c).</summary>
+    static abstract int CRows { get; }
+    /// <summary>Columns of c (1 or N; 0 without c).</summary>
+    static abstract int CCols { get; }
+    /// <summary>The fused activation.</summary>
+    static abstract Activation Act { get; }
+    /// <summary>The activation's first parameter.</summary>
+    static abstract float P0 { get; }
+    /// <summary>The activation's second parameter.</summary>
+    static abstract float P1 { get; }
+}
+
+public static partial class Gemm
+{
+    /// <summary>
+    /// <see cref="Run"/> for a layer whose shape and attributes are the constants of <typeparamref name="TLayer"/>.
+    /// A one-row product against a [n, k] weight (m = 1, transB: a dense layer on one sample) takes a specialized
+    /// matrix-vector kernel with the epilogue fused per output; every other shape takes <see cref="Run"/>'s path.
+    /// </summary>
+    /// <exception cref="ArgumentException">A span length does not match the layer's shape.</exception>
+    public static void Run<TLayer>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y)
+        where TLayer : struct, IGemmLayer
+    {
+        // Every condition below is a constant in the instantiation: the checks compile to length compares.
+        if (TLayer.M < 0 || TLayer.K < 0 || TLayer.N < 0 || a.Length != TLayer.M * TLayer.K || b.Length != TLayer.K * TLayer.N
+            || y.Length != TLayer.M * TLayer.N
+            || (!c.IsEmpty && (c.Length != TLayer.CRows * TLayer.CCols
+                || (TLayer.CRows != 1 && TLayer.CRows != TLayer.M) || (TLayer.CCols != 1 && TLayer.CCols != TLayer.N))))
+        {
+            // The general validation names the offending argument.
+            ValidateRun(a, b, c, y, TLayer.M, TLayer.K, TLayer.N, TLayer.CRows, TLayer.CCols);
+        }
+        if (TLayer.M == 1 && TLayer.TransB && !TLayer.TransA && Vector256.IsHardwareAccelerated)
+            RowTimesTransposed<TLayer>(a, b, c, y, Isa.Vector256);
+        else
+            RunCore(a, b, c, y, TLayer.M, TLayer.K, TLayer.N, TLayer.TransA, TLayer.TransB, TLayer.Alpha, TLayer.Beta,
+                TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1, KernelPaths.Best);
+    }
+
+    /// <summary>
+    /// y[0, j] = act(alpha * dot(a, b[j, :]) + beta * c): eight outputs at a time, each a dot product of two contiguous
+    /// rows in 8-lane partial sums (reduced across lanes at the end, hence tolerance against the reference), the
+    /// epilogue applied as each output is stored. Callers have validated the extents (m = 1, transB).
+    /// <paramref name="isa"/> is <see cref="Isa.Vector256"/> or <see cref="Isa.Scalar"/> (tests force both).
+    /// </summary>
+    internal static void RowTimesTransposed<TLayer>(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y, Isa isa)
+        where TLayer : struct, IGemmLayer
+    {
+        int k = TLayer.K, n = TLayer.N;
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        bool hasC = !c.IsEmpty;
+        int j = 0;
+        if (isa == Isa.Vector256)
+        {
+            // Eight outputs at a time: eight independent chains of FMAs hide the FMA latency (four did not).
+            for (; j <= n - 8; j += 8)
+            {
+                ref float b0 = ref Unsafe.Add(ref rb, j * k);
+                Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+                int p = 0;
+                for (; p <= k - 8; p += 8)
+                {
+                    var av = Vector256.LoadUnsafe(ref ra, (nuint)p);
+                    ref float bp = ref Unsafe.Add(ref b0, p);
+                    s0 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp), s0);
+                    s1 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)k), s1);
+                    s2 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(2 * k)), s2);
+                    s3 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(3 * k)), s3);
+                    s4 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(4 * k)), s4);
+                    s5 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(5 * k)), s5);
+                    s6 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(6 * k)), s6);
+                    s7 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(7 * k)), s7);
+                }
+                StoreDot<TLayer>(ref ry, j, Vector256.Sum(s0), ref ra, ref b0, p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 1, Vector256.Sum(s1), ref ra, ref Unsafe.Add(ref b0, k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 2, Vector256.Sum(s2), ref ra, ref Unsafe.Add(ref b0, 2 * k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 3, Vector256.Sum(s3), ref ra, ref Unsafe.Add(ref b0, 3 * k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 4, Vector256.Sum(s4), ref ra, ref Unsafe.Add(ref b0, 4 * k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 5, Vector256.Sum(s5), ref ra, ref Unsafe.Add(ref b0, 5 * k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 6, Vector256.Sum(s6), ref ra, ref Unsafe.Add(ref b0, 6 * k), p, k, ref rc, hasC);
+                StoreDot<TLayer>(ref ry, j + 7, Vector256.Sum(s7), ref ra, ref Unsafe.Add(ref b0, 7 * k), p, k, ref rc, hasC);
+            }
+            // The remaining outputs one at a time, still a vector dot product each.
+            for (; j < n; j++)
+            {
+                ref float b0 = ref Unsafe.Add(ref rb, j * k);
+                var s0 = Vector256<float>.Zero;
+                int p = 0;
+                for (; p <= k - 8; p += 8)
+                    s0 = Simd.MulAdd(Vector256.LoadUnsafe(ref ra, (nuint)p), Vector256.LoadUnsafe(ref b0, (nuint)p), s0);
+                StoreDot<TLayer>(ref ry, j, Vector256.Sum(s0), ref ra, ref b0, p, k, ref rc, hasC);
+            }
+        }
+        for (; j < n; j++)
+        {
+            ref float bj = ref Unsafe.Add(ref rb, j * k);
+            float d = 0f;
+            for (int p = 0; p < k; p++) d += Unsafe.Add(ref ra, p) * Unsafe.Add(ref bj, p);
+            Unsafe.Add(ref ry, j) = Epilogue<TLayer>(d, ref rc, hasC, j);
+        }
+    }
+
+    /// <summary>y[j] = the epilogue of partial + a[p..k) . bj[p..k) (the dot product's tail, in order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDot<TLayer>(ref float ry, int j, float partial, ref float ra, ref float bj, int p, int k, ref float rc, bool hasC)
+        where TLayer : struct, IGemmLayer
+    {
+        for (; p < k; p++) partial += Unsafe.Add(ref ra, p) * Unsafe.Add(ref bj, p);
+        Unsafe.Add(ref ry, j) = Epilogue<TLayer>(partial, ref rc, hasC, j);
+    }
+
+    /// <summary>alpha * acc + beta * c[0, j] (c broadcast as in <see cref="RunScalar"/>), then the activation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Epilogue<TLayer>(float acc, ref float rc, bool hasC, int j) where TLayer : struct, IGemmLayer
+    {
+        float v = TLayer.Alpha == 1f ? acc : TLayer.Alpha * acc;
+        if (hasC) v += TLayer.Beta * Unsafe.Add(ref rc, TLayer.CCols == 1 ? 0 : j);
+        return ActivationKernel.Apply(TLayer.Act, v, TLayer.P0, TLayer.P1);
+    }
+}
