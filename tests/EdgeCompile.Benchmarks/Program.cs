@@ -42,7 +42,7 @@ public static class Program
             "EdgeCompile float against ONNX Runtime float per model in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine.",
             Suite.CpuRatio.Run),
         // Internal: the child side of report/quick's process peak memory column.
-        new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|ort --runs N",
+        new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|edgecompile-int8|ort --runs N",
             "Runs one model with one engine and prints the process peak RSS (child process of report).",
             Suite.SuiteReport.MeasurePeakChild, Hidden: true),
     ];
