@@ -43,13 +43,18 @@ public static class Dropout
 
 /// <summary>
 /// MT19937 over a caller-provided state span, with numpy's legacy conventions: init_genrand seeding and doubles
-/// in [0, 1) from 53 bits of two draws ((a &gt;&gt; 5) · 2^26 + (b &gt;&gt; 6)) / 2^53.
+/// in [0, 1) from 53 bits of two draws ((a &gt;&gt; 5) · 2^26 + (b &gt;&gt; 6)) / 2^53. ONNX leaves Dropout's generator
+/// unspecified; its reference implementation draws with numpy, so seeding the same way makes a seeded training-mode
+/// Dropout reproducible and equal to the reference. The one implementation: the kernel and the compiler's reference
+/// executor both draw from it.
 /// </summary>
-internal ref struct MersenneTwister
+public ref struct MersenneTwister
 {
+    /// <summary>Elements of the state span (624 words).</summary>
     public const int StateLength = 624;
     private int _index;
 
+    /// <summary>Seeds <paramref name="mt"/> (<see cref="StateLength"/> elements) with init_genrand.</summary>
     public MersenneTwister(Span<uint> mt, uint seed)
     {
         mt[0] = seed;
@@ -58,6 +63,7 @@ internal ref struct MersenneTwister
         _index = StateLength;
     }
 
+    /// <summary>The next 32-bit draw (tempered), twisting the state every 624 draws.</summary>
     public uint NextUInt32(Span<uint> mt)
     {
         if (_index >= StateLength)
@@ -79,6 +85,7 @@ internal ref struct MersenneTwister
         return y;
     }
 
+    /// <summary>A double uniformly in [0, 1) with 53 random bits (numpy's random_sample).</summary>
     public double NextDouble(Span<uint> mt)
     {
         uint a = NextUInt32(mt) >> 5, b = NextUInt32(mt) >> 6;

@@ -84,14 +84,15 @@ public sealed class Dropout : Operator
             long seed = ctx.GetInt("seed", 0);
             if (seed < 0 || seed > uint.MaxValue)
                 throw ctx.Error(EdgeCodes.InvalidAttribute, $"Dropout seed {seed} must be in [0, 2^32).");
-            var rng = new MersenneTwister((uint)seed);
+            var state = new uint[EdgeCompile.Kernels.MersenneTwister.StateLength];
+            var rng = new EdgeCompile.Kernels.MersenneTwister(state, (uint)seed);
             var xs = x.ToDoubles();
             var keep = new bool[xs.Length];
             // The scale is applied in the element type, as numpy does for float32 arrays.
             double scale = (double)Tensor.FromDoubles(x.DataType, [], [1.0 / (1.0 - ratioValue)]).ToDoubles()[0];
             for (int i = 0; i < xs.Length; i++)
             {
-                keep[i] = rng.NextDouble() >= ratioValue;
+                keep[i] = rng.NextDouble(state) >= ratioValue;
                 xs[i] = keep[i] ? xs[i] * scale : 0.0 * xs[i];
             }
             ctx.SetOutput(0, Tensor.FromDoubles(x.DataType, x.Shape, xs));
