@@ -83,6 +83,9 @@ public static class Compilation
             throw new EdgeException(EdgeCodes.InvalidMetadata, $"Namespace '{ns}' is not a valid C# namespace.");
         var shapes = ParseShapes(r.InputShapes);
         string display = r.SourceDisplay ?? r.ModelPath;
+        // A named device is checked whatever the quantization (EDGE4015 unknown or malformed, EDGE4016 another architecture
+        // than the RuntimeIdentifier's): only Auto plans with its costs, but a wrong name is a wrong build either way.
+        if (r.TargetDevice.Length > 0) DeviceProfile.Resolve(r.TargetDevice, r.RuntimeIdentifier);
 
         using var model = FrontEnd.Load(r.ModelPath, new FrontEndOptions { InputShapes = shapes, Limits = r.Limits, MaxNodes = r.MaxNodes });
         if (shapes is not null)

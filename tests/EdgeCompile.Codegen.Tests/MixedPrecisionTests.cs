@@ -325,12 +325,17 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     [InlineData("Auto", "0.5", "", "/features/features.6/MaxPool:Int8WeightOnly", "", EdgeCodes.LayerPrecisionNotPossible)]
     [InlineData("Auto", "0.5", "", "", "cortex-z99", EdgeCodes.InvalidDeviceProfile)]
     [InlineData("Auto", "0.5", "", "", "/nonexistent/profile.json", EdgeCodes.InvalidDeviceProfile)]
+    [InlineData("None", "", "", "", "cortex-z99", EdgeCodes.InvalidDeviceProfile)]            // checked whatever the mode
+    [InlineData("Int8", "", "", "", "arm64-dotprod@linux-x64", EdgeCodes.DeviceArchitectureMismatch)]
+    [InlineData("None", "", "", "", "x64-avx2@linux-arm64", EdgeCodes.DeviceArchitectureMismatch)]
     public void Bad_budget_mode_and_device_metadata_are_coded_errors(string mode, string drop, string budgetMode, string layers, string device, string code)
     {
         string dir = TempDir();
         try
         {
-            var e = Assert.Throws<EdgeException>(() => Compilation.Compile(DigitsRequest(dir, maxDrop: drop, layers: layers) with { Quantization = mode, AccuracyBudgetMode = budgetMode, TargetDevice = device }));
+            string rid = device.Contains('@') ? device[(device.IndexOf('@') + 1)..] : "";
+            device = device.Contains('@') ? device[..device.IndexOf('@')] : device;
+            var e = Assert.Throws<EdgeException>(() => Compilation.Compile(DigitsRequest(dir, maxDrop: drop, layers: layers) with { Quantization = mode, AccuracyBudgetMode = budgetMode, TargetDevice = device, RuntimeIdentifier = rid }));
             Assert.Equal(code, e.Code);
         }
         finally { Directory.Delete(dir, true); }
@@ -377,7 +382,17 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         Assert.Equal("arm64", DeviceProfile.Resolve(null, "linux-arm64").Name);
         Assert.Equal("x64-avx2", DeviceProfile.Resolve(null, "win-x64").Name);
         Assert.Equal("x64-avx2", DeviceProfile.Resolve("", "").Name);
-        Assert.Equal("arm64-dotprod", DeviceProfile.Resolve("arm64-dotprod", "linux-x64").Name);
+        Assert.Equal("arm64-dotprod", DeviceProfile.Resolve("arm64-dotprod", "linux-arm64").Name);
+        Assert.Equal("arm64-dotprod", DeviceProfile.Resolve("arm64-dotprod", null).Name);
+        // A device of another architecture than the RuntimeIdentifier's is a mistake, not a plan.
+        var mismatch = Assert.Throws<EdgeException>(() => DeviceProfile.Resolve("arm64-dotprod", "linux-x64"));
+        Assert.Equal(EdgeCodes.DeviceArchitectureMismatch, mismatch.Code);
+        Assert.Contains("linux-x64", mismatch.Message);
+        Assert.Equal(EdgeCodes.DeviceArchitectureMismatch, Assert.Throws<EdgeException>(() => DeviceProfile.Resolve("x64-avx2", "osx-arm64")).Code);
+        // Each built-in profile names its architecture and NativeAOT instruction set (build/EdgeCompile.targets passes it to ILC).
+        Assert.Equal(("x64", "x86-64-v3"), (DeviceProfile.Resolve("x64-avx2", null).Architecture, DeviceProfile.Resolve("x64-avx2", null).NativeAotInstructionSet));
+        Assert.Equal(("arm64", "armv8-a"), (DeviceProfile.Resolve("arm64", null).Architecture, DeviceProfile.Resolve("arm64", null).NativeAotInstructionSet));
+        Assert.Equal(("arm64", "armv8.2-a,dotprod"), (DeviceProfile.Resolve("arm64-dotprod", null).Architecture, DeviceProfile.Resolve("arm64-dotprod", null).NativeAotInstructionSet));
         foreach (var name in DeviceProfile.BuiltIn())
             Assert.Contains("not a measurement", DeviceProfile.Resolve(name, null).Source);
         var (m, q, _) = PrepareSensitive();
@@ -389,6 +404,10 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         string bad = Path.Combine(TempDir(), "bad.json");
         File.WriteAllText(bad, "{\"name\": \"x\", \"macCost\": {\"*.float32\": -1}}");
         Assert.Equal(EdgeCodes.InvalidDeviceProfile, Assert.Throws<EdgeException>(() => DeviceProfile.Resolve(bad, null)).Code);
+        File.WriteAllText(bad, "{\"name\": \"x\", \"source\": \"s\", \"architecture\": \"riscv\", \"macCost\": {\"*.float32\": 1}, \"quantizePerElement\": 1, \"dequantizePerElement\": 1, \"dequantizeWeightPerElement\": 1}");
+        Assert.Contains("riscv", Assert.Throws<EdgeException>(() => DeviceProfile.Resolve(bad, null)).Message);
+        File.WriteAllText(bad, "{\"name\": \"x\", \"source\": \"s\", \"nativeAotInstructionSet\": \"avx2 --evil\", \"macCost\": {\"*.float32\": 1}, \"quantizePerElement\": 1, \"dequantizePerElement\": 1, \"dequantizeWeightPerElement\": 1}");
+        Assert.Contains("nativeAotInstructionSet", Assert.Throws<EdgeException>(() => DeviceProfile.Resolve(bad, null)).Message);
         Directory.Delete(Path.GetDirectoryName(bad)!, true);
     }
 
@@ -403,6 +422,9 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         var back = DeviceProfile.Parse(p.ToJson(), "round trip");
         Assert.Equal(p.Name, back.Name);
         Assert.Equal(p.MacCost["Gemm.int8"], back.MacCost["Gemm.int8"], 5);
+        Assert.Equal("x64", p.Architecture);   // this machine; no instruction set is guessed for a measured profile
+        Assert.Equal(p.Architecture, back.Architecture);
+        Assert.Null(back.NativeAotInstructionSet);
         output.WriteLine(p.ToJson());
     }
 

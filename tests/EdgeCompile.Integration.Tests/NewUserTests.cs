@@ -117,6 +117,21 @@ public sealed class NewUserTests(PackageFixture package) : IClassFixture<Package
         Assert.True(File.Exists(exe), "the native executable was not produced:\n" + publish.Output);
         var run = Dotnet.Run(dir, exe, "").Ok("native run");
         AssertMatchesOrt(run.Output);
+
+        // A declared device: its profile gives ILC the instruction set (x64-avx2 → x86-64-v3), so the native code is
+        // compiled for that device's kernel paths only; the results stay those of ONNX Runtime.
+        var device = Dotnet.Cli(dir, "publish -c Release -r linux-x64 -p:PublishAot=true -p:EdgeTargetDevice=x64-avx2 -o aot-avx2").Ok("NativeAOT publish for x64-avx2");
+        Assert.Contains("NativeAOT instruction set 'x86-64-v3' from device profile 'x64-avx2'", device.Output);
+        Assert.DoesNotMatch(@"warning (IL|CS|EDGE)\d+", device.Output);
+        var rsp = Directory.GetFiles(Path.Combine(dir, "obj"), "AotUser.ilc.rsp", SearchOption.AllDirectories).Single();
+        Assert.Contains("--instruction-set:x86-64-v3", File.ReadAllLines(rsp));
+        AssertMatchesOrt(Dotnet.Run(dir, Path.Combine(dir, "aot-avx2", "AotUser"), "").Ok("native run for x64-avx2").Output);
+
+        // A device of another architecture than the RuntimeIdentifier's is a coded error naming the model.
+        var wrong = Dotnet.Cli(dir, "build -c Release -r linux-x64 -p:EdgeTargetDevice=arm64-dotprod");
+        Assert.NotEqual(0, wrong.ExitCode);
+        Assert.Contains("EDGE4016", wrong.Output);
+        Assert.Contains("digits.onnx", wrong.Output);
     }
 
     [Theory]

@@ -107,6 +107,8 @@ public static class EdgeCodes
     public const string AccuracyNotMeasurable = "EDGE4014";
     /// <summary>EdgeTargetDevice names no known device profile, or the profile file is missing or malformed.</summary>
     public const string InvalidDeviceProfile = "EDGE4015";
+    /// <summary>The device profile's architecture differs from the RuntimeIdentifier's.</summary>
+    public const string DeviceArchitectureMismatch = "EDGE4016";
 
     // 5000-5099: pruning.
     /// <summary>A Pruning, PruningLayers, PruningExclude, PruningSteps or PruningCriterion value is malformed or out of range.</summary>

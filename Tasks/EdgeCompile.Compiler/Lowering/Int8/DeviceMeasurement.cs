@@ -63,6 +63,7 @@ public static class DeviceMeasurement
         return new DeviceProfile
         {
             Name = name, Source = source, Unit = "ns", MacCost = costs,
+            Architecture = RuntimeInformation.ProcessArchitecture switch { Architecture.X64 => "x64", Architecture.Arm64 => "arm64", _ => null },
             QuantizeCostPerElement = quantize, DequantizeCostPerElement = dequantize, DequantizeWeightCostPerElement = dequantizeWeight,
         };
     }

@@ -25,6 +25,13 @@ public sealed record DeviceProfile
     public double DequantizeCostPerElement { get; init; }
     /// <summary>Int8WeightOnly: rebuilding one float32 weight element from int8 before each run of the layer.</summary>
     public double DequantizeWeightCostPerElement { get; init; }
+    /// <summary>The processor architecture the profile describes (<c>x64</c>, <c>arm64</c>), or null when the file does not say.
+    /// A RuntimeIdentifier for another architecture is EDGE4016.</summary>
+    public string? Architecture { get; init; }
+    /// <summary>NativeAOT's <c>IlcInstructionSet</c> for this device (e.g. <c>x86-64-v3</c>, <c>armv8.2-a,dotprod</c>), or null.
+    /// The package's targets pass it to ILC on <c>PublishAot</c> when the project sets <c>EdgeTargetDevice</c>, so the native
+    /// code holds only this device's kernel paths (docs/mixed-precision.md, "Device profiles").</summary>
+    public string? NativeAotInstructionSet { get; init; }
 
     public const string DefaultName = "x64-avx2";
 
@@ -51,20 +58,29 @@ public sealed record DeviceProfile
     {
         if (targetDevice is { Length: > 0 } t)
         {
+            DeviceProfile p;
             if (t.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || t.Contains('/') || t.Contains('\\'))
             {
                 if (!File.Exists(t)) throw new EdgeException(EdgeCodes.InvalidDeviceProfile, $"EdgeTargetDevice '{t}': no such profile file.");
-                return Parse(File.ReadAllText(t), t);
+                p = Parse(File.ReadAllText(t), t);
             }
-            return LoadBuiltIn(t) ?? throw new EdgeException(EdgeCodes.InvalidDeviceProfile,
-                $"EdgeTargetDevice '{t}' is not a known device profile (known: {string.Join(", ", BuiltIn())}; or give a path to a .json profile, e.g. one `edgec measure-device` wrote).");
+            else
+                p = LoadBuiltIn(t) ?? throw new EdgeException(EdgeCodes.InvalidDeviceProfile,
+                    $"EdgeTargetDevice '{t}' is not a known device profile (known: {string.Join(", ", BuiltIn())}; or give a path to a .json profile, e.g. one `edgec measure-device` wrote).");
+            if (p.Architecture is { } arch && RidArchitecture(runtimeIdentifier) is { } ridArch && !string.Equals(arch, ridArch, StringComparison.OrdinalIgnoreCase))
+                throw new EdgeException(EdgeCodes.DeviceArchitectureMismatch,
+                    $"EdgeTargetDevice '{t}' describes an {arch} device, but RuntimeIdentifier '{runtimeIdentifier}' builds for {ridArch}. Pick a profile for {ridArch} (known: {string.Join(", ", BuiltIn())}) or the RuntimeIdentifier of the device.");
+            return p;
         }
-        string? fromRid = runtimeIdentifier is { Length: > 0 } rid
-            ? rid.EndsWith("-x64", StringComparison.OrdinalIgnoreCase) || rid == "x64" ? "x64-avx2"
-            : rid.EndsWith("-arm64", StringComparison.OrdinalIgnoreCase) || rid == "arm64" ? "arm64" : null
-            : null;
+        string? fromRid = RidArchitecture(runtimeIdentifier) switch { "x64" => "x64-avx2", "arm64" => "arm64", _ => null };
         return LoadBuiltIn(fromRid ?? DefaultName)!;
     }
+
+    /// <summary>"x64" or "arm64" for RuntimeIdentifiers ending in those (linux-x64, win-arm64, osx-arm64, ...), else null.</summary>
+    public static string? RidArchitecture(string? runtimeIdentifier) => runtimeIdentifier is not { Length: > 0 } rid ? null
+        : rid.EndsWith("-x64", StringComparison.OrdinalIgnoreCase) || rid.Equals("x64", StringComparison.OrdinalIgnoreCase) ? "x64"
+        : rid.EndsWith("-arm64", StringComparison.OrdinalIgnoreCase) || rid.Equals("arm64", StringComparison.OrdinalIgnoreCase) ? "arm64"
+        : null;
 
     private static DeviceProfile? LoadBuiltIn(string name)
     {
@@ -94,6 +110,13 @@ public sealed record DeviceProfile
                 QuantizeCostPerElement = Cost(root["quantizePerElement"], "quantizePerElement"),
                 DequantizeCostPerElement = Cost(root["dequantizePerElement"], "dequantizePerElement"),
                 DequantizeWeightCostPerElement = Cost(root["dequantizeWeightPerElement"], "dequantizeWeightPerElement"),
+                Architecture = root["architecture"]?.GetValue<string>() is { } a
+                    ? a is "x64" or "arm64" ? a : throw new FormatException($"'architecture' is '{a}', not x64 or arm64")
+                    : null,
+                NativeAotInstructionSet = root["nativeAotInstructionSet"]?.GetValue<string>() is { } isa
+                    ? isa.Length > 0 && isa.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ',' or '_') ? isa
+                        : throw new FormatException($"'nativeAotInstructionSet' is '{isa}', not a comma-separated list of ILC instruction-set names")
+                    : null,
             };
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
@@ -117,6 +140,8 @@ public sealed record DeviceProfile
             ["quantizePerElement"] = Math.Round(QuantizeCostPerElement, 6), ["dequantizePerElement"] = Math.Round(DequantizeCostPerElement, 6),
             ["dequantizeWeightPerElement"] = Math.Round(DequantizeWeightCostPerElement, 6),
         };
+        if (Architecture is not null) o["architecture"] = Architecture;
+        if (NativeAotInstructionSet is not null) o["nativeAotInstructionSet"] = NativeAotInstructionSet;
         if (comment is not null) o["comment"] = comment;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
