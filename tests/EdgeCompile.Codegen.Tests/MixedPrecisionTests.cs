@@ -378,7 +378,12 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     [Fact]
     public void Device_profiles_are_chosen_by_name_or_runtime_identifier_and_change_the_prediction()
     {
-        Assert.Equal(["arm64", "arm64-dotprod", "x64-avx2"], DeviceProfile.BuiltIn());
+        Assert.Equal(["arm64", "arm64-dotprod", "cortex-a53", "cortex-a76", "x64-avx2"], DeviceProfile.BuiltIn());
+        // The named cores are the generic profiles under the names users know (same costs, same instruction sets).
+        Assert.Equal(DeviceProfile.Resolve("arm64", null).MacCost, DeviceProfile.Resolve("cortex-a53", "linux-arm64").MacCost);
+        Assert.Equal(DeviceProfile.Resolve("arm64-dotprod", null).MacCost, DeviceProfile.Resolve("cortex-a76", "linux-arm64").MacCost);
+        Assert.Equal("armv8-a", DeviceProfile.Resolve("cortex-a53", null).NativeAotInstructionSet);
+        Assert.Equal("armv8.2-a,dotprod", DeviceProfile.Resolve("cortex-a76", null).NativeAotInstructionSet);
         Assert.Equal("arm64", DeviceProfile.Resolve(null, "linux-arm64").Name);
         Assert.Equal("x64-avx2", DeviceProfile.Resolve(null, "win-x64").Name);
         Assert.Equal("x64-avx2", DeviceProfile.Resolve("", "").Name);
