@@ -177,9 +177,10 @@ public static class Int8Checks
     private static void Gemm(Output output, bool large = false)
     {
         var r = new Random(2 + (int)output + (large ? 10 : 0));
-        for (int it = 0; it < (large ? 12 : 60); it++)
+        for (int it = 0; it < (large ? 24 : 60); it++)
         {
-            int m = large ? r.Next(16, 90) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
+            int m = large ? r.Next(16, 230) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
+            if (large && it % 6 == 1) k = r.Next(1, 4);   // k = 1..3: one k-pair or two, no 16-wide transposition step
             if (it % 10 == 0) k = r.Next(100, 300);
             if (large && it % 4 == 3) k = r.Next(2000, 2600);
             var a = Bytes(r, m * k); var w = Weights(r, n * k);
@@ -198,13 +199,13 @@ public static class Int8Checks
             float[] biasF = r.Next(2) == 0 ? [] : Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
             string shape = $"m={m} k={k} n={n} aZero={az}";
 
-            Array Run(QIsa p)
+            Array Run(QIsa p, bool? wideTile = null)
             {
                 switch (output)
                 {
-                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default); return y; }
-                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default); return y; }
-                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y); return y; }
+                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default, wideTile); return y; }
+                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default, wideTile); return y; }
+                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y, wideTile); return y; }
                 }
             }
             var expected = Run(QIsa.Scalar);
@@ -226,14 +227,16 @@ public static class Int8Checks
                     int pi = perChannel ? j : 0;
                     if (((byte[])expected)[i * n + j] != Requantization.Requantize(acc, mult[pi], sh[pi], z, lo, hi)) Fail($"QGemm U8 scalar vs formula {shape}");
                 }
-            foreach (var p in VectorPaths())
+            // AVX2 with m >= 16: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 rows + single blocks, or single blocks).
+            foreach (var (p, wide) in VectorPaths().SelectMany(p => p == QIsa.Avx2 && large ? new (QIsa, bool?)[] { (p, null), (p, true), (p, false) } : [(p, null)]))
             {
-                var actual = Run(p);
+                var actual = Run(p, wide);
+                string what = $"{p}{(wide is null ? "" : wide.Value ? " wide tile" : " narrow tile")} QGemm {shape}";
                 switch (output)
                 {
-                    case Output.U8: Same<byte>((byte[])expected, (byte[])actual, $"{p} QGemm {shape}"); break;
-                    case Output.I32: Same<int>((int[])expected, (int[])actual, $"{p} QGemm {shape}"); break;
-                    default: SameBits((float[])expected, (float[])actual, $"{p} QGemm {shape}"); break;
+                    case Output.U8: Same<byte>((byte[])expected, (byte[])actual, what); break;
+                    case Output.I32: Same<int>((int[])expected, (int[])actual, what); break;
+                    default: SameBits((float[])expected, (float[])actual, what); break;
                 }
             }
         }
@@ -323,10 +326,10 @@ public static class Int8Checks
             var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
             var scratch = new byte[QConv.ScratchLength(c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group)];
             string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
-            byte[] Run(QIsa p)
+            byte[] Run(QIsa p, bool? wideTile = null)
             {
                 var y = new byte[bn * k * oh * ow];
-                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi);
+                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi, wideTile);
                 return y;
             }
             var expected = Run(QIsa.Scalar);
@@ -346,7 +349,12 @@ public static class Int8Checks
                                     }
                             if (expected[((b * k + ko) * oh + oy) * ow + ox] != Requantization.Requantize(acc, mult[ko], shifts[ko], z, lo, hi)) Fail($"Conv2D scalar vs formula {shape}");
                         }
-            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+            foreach (var p in VectorPaths())
+            {
+                Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+                // AVX2: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 pixels + single blocks, or single blocks only).
+                if (p == QIsa.Avx2) { Same<byte>(expected, Run(p, true), $"{p} Conv2D wide tile {shape}"); Same<byte>(expected, Run(p, false), $"{p} Conv2D narrow tile {shape}"); }
+            }
         }
     }
 

@@ -102,12 +102,12 @@ public static class QConv
 
     internal static void Conv2DCore(QIsa isa, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool? wideTile = null)
     {
         if (isa == QIsa.Avx2)
         {
             Conv2DAvx2(x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
-                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax);
+                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, wideTile ?? WideTile);
             return;
         }
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
@@ -177,7 +177,7 @@ public static class QConv
 
     private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool wideTile)
     {
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
         var l = ConvLayout.Create(cg, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
@@ -224,7 +224,7 @@ public static class QConv
                         }
                         Interleave(ra, rb, xZero, panel, j, pairs, npad);
                     }
-                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, l.Windowed, oy0, l.Wp, ow,
+                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, npad, wideTile, l.Windowed, oy0, l.Wp, ow,
                         bias, multiplier, shift, yZero, qmin, qmax, y);
                 }
             }
@@ -236,12 +236,12 @@ public static class QConv
     [MethodImpl(MethodImplOptions.NoInlining)]
     [SkipLocalsInit]
     private static void TileChannels(ReadOnlySpan<sbyte> wg, int bb, int k4, int pairs, Span<int> wide, Span<int> panel, int kg, int ch0, int yCh0,
-        int ohw, int p0, int np, bool windowed, int oy0, int wp, int ow,
+        int ohw, int p0, int np, int npad, bool wideTile, bool windowed, int oy0, int wp, int ow,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
     {
         Span<byte> tail = stackalloc byte[16];
-        Span<int> acc64 = stackalloc int[64];
-        ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<int> acc192 = stackalloc int[192];
+        ref int accRef = ref MemoryMarshal.GetReference(acc192);
         Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
         Span<int> biases = stackalloc int[QGemm.BlockN];
         for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
@@ -256,13 +256,19 @@ public static class QConv
                 biases[cc] = bias.IsEmpty ? 0 : bias[ch];
             }
             var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);
-            for (int q0 = 0; q0 < np; q0 += 8)
+            // Three 8-pixel blocks per micro-kernel call where they exist in the panel (npad pixels, a multiple of 16), then one.
+            for (int q0 = 0; q0 < np;)
             {
-                MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
-                var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
-                for (int cc = 0; cc < nc; cc++)
-                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
-                        in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+                int blocks = wideTile && q0 + 24 <= npad ? 3 : 1;
+                if (blocks == 3) MicroKernel8x3(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), 8 * pairs, ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                else MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                for (int bi = 0; bi < blocks && q0 < np; bi++, q0 += 8)
+                {
+                    var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
+                    for (int cc = 0; cc < nc; cc++)
+                        Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(bi * 64 + cc * 8)), Vector256.Create(biases[cc])),
+                            in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+                }
             }
         }
     }
@@ -424,36 +430,57 @@ public static class QConv
         a4.StoreUnsafe(ref acc, 32); a5.StoreUnsafe(ref acc, 40); a6.StoreUnsafe(ref acc, 48); a7.StoreUnsafe(ref acc, 56);
     }
 
-    /// <summary>4 channels x 16 lanes summed over all k-pairs: acc[c * 16 + lane] (c = channel of the quad). Not inlined:
-    /// its 8 accumulators, 2 panel vectors and the broadcast weight pair stay in registers.</summary>
+    /// <summary>
+    /// 8 channels x 24 pixels (three 8-pixel panel blocks, <paramref name="blockStride"/> ints apart) summed over all k-pairs:
+    /// acc[b * 64 + c * 8 + lane]. Per k-pair 3 panel loads, 8 weight-pair broadcasts, 24 vpmaddwd: 24 accumulators, so it
+    /// is only used where the JIT has 32 vector registers (AVX-512 machines, <see cref="WideTile"/>); elsewhere it would
+    /// spill (still exact, only slower).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static void MicroKernel(ref int panel, ref int wide, int pairs, ref int acc)
+    internal static void MicroKernel8x3(ref int panel, int blockStride, ref int wide, int pairs, ref int acc)
     {
-        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector256<int> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default, a06 = default, a07 = default;
+        Vector256<int> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default, a16 = default, a17 = default;
+        Vector256<int> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default, a26 = default, a27 = default;
+        ref int p1 = ref Unsafe.Add(ref panel, blockStride);
+        ref int p2 = ref Unsafe.Add(ref panel, 2 * blockStride);
         for (int j = 0; j < pairs; j++)
         {
             var x0 = Vector256.LoadUnsafe(ref panel).AsInt16();
-            var x1 = Vector256.LoadUnsafe(ref panel, 8).AsInt16();
+            var x1 = Vector256.LoadUnsafe(ref p1).AsInt16();
+            var x2 = Vector256.LoadUnsafe(ref p2).AsInt16();
             var w = Vector256.Create(wide).AsInt16();
-            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w));
-            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x1, w));
+            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w)); a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x1, w)); a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16();
-            a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x0, w));
-            a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w));
+            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x0, w)); a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w)); a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16();
-            a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x0, w));
-            a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x1, w));
+            a02 = Avx2.Add(a02, Avx2.MultiplyAddAdjacent(x0, w)); a12 = Avx2.Add(a12, Avx2.MultiplyAddAdjacent(x1, w)); a22 = Avx2.Add(a22, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16();
-            a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(x0, w));
-            a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(x1, w));
-            panel = ref Unsafe.Add(ref panel, 16);
+            a03 = Avx2.Add(a03, Avx2.MultiplyAddAdjacent(x0, w)); a13 = Avx2.Add(a13, Avx2.MultiplyAddAdjacent(x1, w)); a23 = Avx2.Add(a23, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 4)).AsInt16();
+            a04 = Avx2.Add(a04, Avx2.MultiplyAddAdjacent(x0, w)); a14 = Avx2.Add(a14, Avx2.MultiplyAddAdjacent(x1, w)); a24 = Avx2.Add(a24, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 5)).AsInt16();
+            a05 = Avx2.Add(a05, Avx2.MultiplyAddAdjacent(x0, w)); a15 = Avx2.Add(a15, Avx2.MultiplyAddAdjacent(x1, w)); a25 = Avx2.Add(a25, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 6)).AsInt16();
+            a06 = Avx2.Add(a06, Avx2.MultiplyAddAdjacent(x0, w)); a16 = Avx2.Add(a16, Avx2.MultiplyAddAdjacent(x1, w)); a26 = Avx2.Add(a26, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 7)).AsInt16();
+            a07 = Avx2.Add(a07, Avx2.MultiplyAddAdjacent(x0, w)); a17 = Avx2.Add(a17, Avx2.MultiplyAddAdjacent(x1, w)); a27 = Avx2.Add(a27, Avx2.MultiplyAddAdjacent(x2, w));
+            panel = ref Unsafe.Add(ref panel, 8);
+            p1 = ref Unsafe.Add(ref p1, 8);
+            p2 = ref Unsafe.Add(ref p2, 8);
             wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
         }
-        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8);
-        a10.StoreUnsafe(ref acc, 16); a11.StoreUnsafe(ref acc, 24);
-        a20.StoreUnsafe(ref acc, 32); a21.StoreUnsafe(ref acc, 40);
-        a30.StoreUnsafe(ref acc, 48); a31.StoreUnsafe(ref acc, 56);
+        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8); a02.StoreUnsafe(ref acc, 16); a03.StoreUnsafe(ref acc, 24);
+        a04.StoreUnsafe(ref acc, 32); a05.StoreUnsafe(ref acc, 40); a06.StoreUnsafe(ref acc, 48); a07.StoreUnsafe(ref acc, 56);
+        a10.StoreUnsafe(ref acc, 64); a11.StoreUnsafe(ref acc, 72); a12.StoreUnsafe(ref acc, 80); a13.StoreUnsafe(ref acc, 88);
+        a14.StoreUnsafe(ref acc, 96); a15.StoreUnsafe(ref acc, 104); a16.StoreUnsafe(ref acc, 112); a17.StoreUnsafe(ref acc, 120);
+        a20.StoreUnsafe(ref acc, 128); a21.StoreUnsafe(ref acc, 136); a22.StoreUnsafe(ref acc, 144); a23.StoreUnsafe(ref acc, 152);
+        a24.StoreUnsafe(ref acc, 160); a25.StoreUnsafe(ref acc, 168); a26.StoreUnsafe(ref acc, 176); a27.StoreUnsafe(ref acc, 184);
     }
+
+    /// <summary>True where the JIT has 32 vector registers (AVX-512): the AVX2 conv and GEMM paths then run
+    /// <see cref="MicroKernel8x3"/> over three 8-pixel blocks at a time (the rest one block at a time with <see cref="MicroKernel8"/>).</summary>
+    internal static readonly bool WideTile = Avx512F.IsSupported;
 
     /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
     /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
