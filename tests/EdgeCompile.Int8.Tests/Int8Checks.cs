@@ -33,6 +33,7 @@ public static class Int8Checks
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),
         ("QPool.AveragePool2D", () => Pool(max: false)),
+        ("QPool.MaxPool2D model shapes and wide rows", MaxPoolShapes),
         ("QPool.GlobalAveragePool", GlobalPool),
         ("QLinear quantize/dequantize", QuantizeDequantize),
         ("QLinear.QuantizeRowsDynamic", Dynamic),
@@ -453,6 +454,48 @@ public static class Int8Checks
     }
 
     // ---------------------------------------------------------------- pooling
+
+    /// <summary>Max pooling shapes of the models (ResNet's 3x3 stride-2 stem pool, the digits CNN's 2x2), ragged vector ends,
+    /// and a row wider than the AVX2 row buffer (<see cref="QPool.MaxRowBytes"/>: the general path).</summary>
+    private static void MaxPoolShapes()
+    {
+        var r = new Random(19);
+        //            planes h    w    kh kw sh sw dh dw pt pl pb pr
+        foreach (var (planes, h, width, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr) in new[]
+        {
+            (3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),   // ResNet stem pool 112 -> 56
+            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4
+            (2, 9, 71, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),      // stride 1, ow 71: two steps and an overlapping end
+            (2, 7, 45, 3, 2, 2, 2, 2, 1, 0, 1, 0, 1),      // stride 2, ow 23: an overlapping end
+            (1, 3, 35, 2, 5, 1, 3, 1, 2, 1, 4, 0, 4),      // stride 3, dilation 2: the per-output column pass
+            (1, 2, 4100, 2, 3, 1, 1, 1, 1, 0, 1, 1, 1),    // wider than the row buffer
+        })
+        {
+            int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            var x = Bytes(r, planes * h * width);
+            byte[] Run(QIsa p)
+            {
+                var y = new byte[planes * oh * ow];
+                QPool.WindowCore(p, true, x, 0, y, 1, planes, h, width, kh, kw, oh, ow, sh, sw, pt, pl, pb, pr, dh, dw, false, 1 << 30, -1, 0, 0, 255);
+                return y;
+            }
+            var expected = Run(QIsa.Scalar);
+            for (int pIdx = 0; pIdx < planes; pIdx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int best = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < width) best = Math.Max(best, x[(pIdx * h + iy) * width + ix]);
+                            }
+                        if (expected[(pIdx * oh + oy) * ow + ox] != best) Fail($"MaxPool scalar vs formula h={h} w={width}");
+                    }
+            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} MaxPool h={h} w={width} {kh}x{kw} s={sh},{sw} d={dh},{dw}");
+        }
+    }
 
     private static void Pool(bool max)
     {
