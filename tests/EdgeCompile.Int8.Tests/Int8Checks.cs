@@ -310,6 +310,7 @@ public static class Int8Checks
         ConvCase(r, 1, 6, 9, 1, 3, 3, 2, 1, 2, 2, 1, 2, 13, 12);       // stride 2x1 with dilation 2
         ConvCase(r, 1, 4, 8, 1, 3, 2, 3, 2, 1, 3, 0, 1, 14, 15);       // stride 3x2, a 3x2 kernel dilated 3 horizontally
         ConvCase(r, 1, 2, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 9, 9);         // 1x1 stride 2: gathered
+        ConvCase(r, 1, 2, 3, 1, 17, 16, 1, 1, 1, 1, 2, 3, 20, 19);     // 272 taps: more than the tap-offset table (per-row offsets)
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)

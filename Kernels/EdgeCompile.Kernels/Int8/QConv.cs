@@ -175,6 +175,10 @@ public static class QConv
     // 2 * 255 * 127, no saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 16 bytes per channel,
     // which in NCHW are consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
 
+    /// <summary>Largest kh * kw whose tap offsets <see cref="Conv2DAvx2"/> tabulates on the stack (1 KiB).</summary>
+    private const int MaxTapTable = 256;
+
+    [SkipLocalsInit]
     private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool wideTile)
@@ -189,7 +193,16 @@ public static class QConv
             kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
         var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
-        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp;
+        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp, chanStride = strideH * strideW * phasePlane;
+        // Windowed tiles: each tap's offset in its channel's phase planes, once per call (the same for every tile; larger
+        // kernels compute it per row with WindowRow).
+        Span<int> tapOff = l.Windowed && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
+        if (!tapOff.IsEmpty)
+            for (int t = 0; t < taps; t++)
+            {
+                int dy = t / kw * dilationH, dx = t % kw * dilationW;
+                tapOff[t] = ((dy % strideH) * strideW + dx % strideW) * phasePlane + dy / strideH * l.Wp + dx / strideW;
+            }
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
@@ -209,10 +222,18 @@ public static class QConv
                         FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 * strideH - padTop, padLeft, strideH, strideW);
                     }
                     int npad = (np + 15) & ~15;
+                    int ci = 0, tap = 0;   // im2col row 2j's channel and tap (tap table path)
                     for (int j = 0; j < pairs; j++)
                     {
                         ReadOnlySpan<byte> ra, rb;
-                        if (l.Windowed)
+                        if (!tapOff.IsEmpty)
+                        {
+                            ra = 2 * j < kd ? rest.Slice(ci * chanStride + tapOff[tap], npad) : default;
+                            if (++tap == taps) { tap = 0; ci++; }
+                            rb = 2 * j + 1 < kd ? rest.Slice(ci * chanStride + tapOff[tap], npad) : default;
+                            if (++tap == taps) { tap = 0; ci++; }
+                        }
+                        else if (l.Windowed)
                         {
                             ra = WindowRow(rest, 2 * j, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
                             rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
@@ -240,6 +261,7 @@ public static class QConv
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
     {
         Span<byte> tail = stackalloc byte[16];
+        Span<int> runs = stackalloc int[24];
         Span<int> acc192 = stackalloc int[192];
         ref int accRef = ref MemoryMarshal.GetReference(acc192);
         Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
@@ -264,10 +286,35 @@ public static class QConv
                 else MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
                 for (int bi = 0; bi < blocks && q0 < np; bi++, q0 += 8)
                 {
-                    var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
+                    // Where the block's 8 lanes go in a channel's plane, computed once for all channels: one 8-byte store at
+                    // `direct`, or runs (lane, plane offset, length) of the lanes that are outputs.
+                    int count = Math.Min(8, np - q0), direct = -1, nRuns = 0;
+                    if (!windowed)
+                    {
+                        if (count == 8) direct = p0 + q0;
+                        else { runs[0] = 0; runs[1] = p0 + q0; runs[2] = count; nRuns = 1; }
+                    }
+                    else
+                    {
+                        int row = q0 / wp, col = q0 - row * wp;
+                        if (col + 8 <= ow && count == 8) direct = (oy0 + row) * ow + col;
+                        else
+                            for (int i = 0; i < count;)
+                            {
+                                int run = Math.Min(count - i, wp - col), valid = Math.Min(run, ow - col);
+                                if (valid > 0) { runs[3 * nRuns] = i; runs[3 * nRuns + 1] = (oy0 + row) * ow + col; runs[3 * nRuns + 2] = valid; nRuns++; }
+                                i += run; row++; col = 0;
+                            }
+                    }
                     for (int cc = 0; cc < nc; cc++)
-                        Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(bi * 64 + cc * 8)), Vector256.Create(biases[cc])),
-                            in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+                    {
+                        var r = rqs[cc].Apply(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(bi * 64 + cc * 8)), Vector256.Create(biases[cc])));
+                        ref byte plane = ref MemoryMarshal.GetReference(yBlock.Slice(cc * ohw, ohw));
+                        if (direct >= 0) { Requantization.StoreBytesAvx2(r, ref Unsafe.Add(ref plane, direct)); continue; }
+                        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
+                        for (int ri = 0; ri < nRuns; ri++)
+                            for (int e = 0; e < runs[3 * ri + 2]; e++) Unsafe.Add(ref plane, runs[3 * ri + 1] + e) = tail[runs[3 * ri] + e];
+                    }
                 }
             }
         }
@@ -319,9 +366,6 @@ public static class QConv
         int phase = (ci * sh + dy % sh) * sw + dx % sw;
         return window.Slice(phase * phasePlane + dy / sh * wp + dx / sw, npad);
     }
-
-    /// <summary>Where the 8 lanes of one micro-kernel block go in a channel's output plane.</summary>
-    private readonly record struct Store(int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
 
     private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
 
@@ -481,33 +525,6 @@ public static class QConv
     /// <summary>True where the JIT has 32 vector registers (AVX-512): the AVX2 conv and GEMM paths then run
     /// <see cref="MicroKernel8x3"/> over three 8-pixel blocks at a time (the rest one block at a time with <see cref="MicroKernel8"/>).</summary>
     internal static readonly bool WideTile = Avx512F.IsSupported;
-
-    /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
-    /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Epilogue(Vector256<int> acc, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
-    {
-        var r = rq.Apply(acc);
-        if (!st.Windowed)
-        {
-            if (st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[st.O]); return; }
-        }
-        else
-        {
-            int row = st.Q0 / st.Wp, col = st.Q0 - row * st.Wp;
-            if (col + 8 <= st.Ow && st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[(st.Oy0 + row) * st.Ow + col]); return; }
-        }
-        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
-        if (!st.Windowed) { tail.Slice(0, st.Count).CopyTo(plane.Slice(st.O, st.Count)); return; }
-        // Runs of the 8 positions within one window row; columns at or past ow are not outputs.
-        for (int i = 0; i < st.Count;)
-        {
-            int q = st.Q0 + i, row = q / st.Wp, col = q - row * st.Wp, run = Math.Min(st.Count - i, st.Wp - col);
-            int valid = Math.Min(run, st.Ow - col);
-            if (valid > 0) tail.Slice(i, valid).CopyTo(plane.Slice((st.Oy0 + row) * st.Ow + col, valid));
-            i += run;
-        }
-    }
 
     // ---------------------------------------------------------------- depthwise 3x3
 
