@@ -277,7 +277,10 @@ public static class QConv
                 rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                 biases[cc] = bias.IsEmpty ? 0 : bias[ch];
             }
-            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);
+            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);   // bounds: every store below is inside a channel's plane
+            ref byte y0 = ref MemoryMarshal.GetReference(yBlock);
+            ref Requantization.UniformAvx2 rq0 = ref MemoryMarshal.GetReference(rqs);
+            ref int bias0 = ref MemoryMarshal.GetReference(biases);
             // Three 8-pixel blocks per micro-kernel call where they exist in the panel (npad pixels, a multiple of 16), then one.
             for (int q0 = 0; q0 < np;)
             {
@@ -306,10 +309,11 @@ public static class QConv
                                 i += run; row++; col = 0;
                             }
                     }
+                    ref int blockAcc = ref Unsafe.Add(ref accRef, bi * 64);
                     for (int cc = 0; cc < nc; cc++)
                     {
-                        var r = rqs[cc].Apply(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(bi * 64 + cc * 8)), Vector256.Create(biases[cc])));
-                        ref byte plane = ref MemoryMarshal.GetReference(yBlock.Slice(cc * ohw, ohw));
+                        var r = Unsafe.Add(ref rq0, cc).Apply(Avx2.Add(Vector256.LoadUnsafe(ref blockAcc, (nuint)(cc * 8)), Vector256.Create(Unsafe.Add(ref bias0, cc))));
+                        ref byte plane = ref Unsafe.Add(ref y0, cc * ohw);
                         if (direct >= 0) { Requantization.StoreBytesAvx2(r, ref Unsafe.Add(ref plane, direct)); continue; }
                         Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
                         for (int ri = 0; ri < nRuns; ri++)
