@@ -12,8 +12,8 @@ namespace EdgeCompile.Kernels;
 /// reading xZero (they contribute 0); y = edge-rne64 requantization of acc with per-channel (or per-tensor)
 /// multiplier/shift. The scalar reference (and the ARM64 paths) gather each output pixel's patch (padding = xZero) into
 /// caller scratch and run the <see cref="QGemm"/> row core over the group's packed weights; the AVX2 path is
-/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, a micro-kernel of
-/// 8 channels x 8 pixels, requantization fused into its epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
+/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, micro-kernels of
+/// 8 channels x 8 or 24 pixels, requantization fused into their epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
 /// has its own direct kernel reading weights in ONNX layout.
 /// </summary>
 public static class QConv
@@ -170,10 +170,11 @@ public static class QConv
     // Per group and per tile of P output pixels (row-major oy*ow + ox), the patch values are laid out as a panel of int16
     // pairs: panel[j][p] = (x_k(2j)(p) - xZero, x_k(2j+1)(p) - xZero) for k-pair j (out-of-image taps and padded k give 0).
     // Per block of 8 output channels the packed n8k4 weights are widened once per tile to int16 pairs wide[j][c] =
-    // (w[c, 2j], w[c, 2j+1]). The micro-kernel holds 4 channels x 16 pixels in 8 int32 accumulators: per k-pair it loads
-    // two panel vectors and broadcasts four weight pairs, 8 vpmaddwd (int16 x int16 pairs summed in int32: |sum| <=
-    // 2 * 255 * 127, no saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 16 bytes per channel,
-    // which in NCHW are consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
+    // (w[c, 2j], w[c, 2j+1]). The micro-kernels hold 8 channels x 8 pixels (MicroKernel8) or 8 channels x 24 pixels
+    // (MicroKernel8x3, with 32 vector registers) in int32 accumulators: per k-pair they load one or three panel vectors and
+    // broadcast eight weight pairs into vpmaddwd (int16 x int16 pairs summed in int32: |sum| <= 2 * 255 * 127, no
+    // saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 8 bytes per channel, which in NCHW are
+    // consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
 
     /// <summary>Largest kh * kw whose tap offsets <see cref="Conv2DAvx2"/> tabulates on the stack (1 KiB).</summary>
     private const int MaxTapTable = 256;
