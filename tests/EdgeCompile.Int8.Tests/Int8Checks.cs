@@ -700,9 +700,15 @@ public static class Int8Checks
         var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
         var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
         var dwScales = new float[9]; var dwOut = new float[dw.Length];
+        int mb = 40;   // m >= 16: the AVX2 blocked path (stack scratch)
+        var ab = Bytes(r, mb * k); var yb = new byte[mb * n]; var yfb = new float[mb * n];
+        var xw = Bytes(r, 4 * 40 * 70); var yw = new byte[4 * 20 * 35];
         var kernels = new (string Name, Action Run)[]
         {
             ("QGemm.Run", () => QGemm.Run(a, 3, packed, bias, y, m, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.Run m >= 16", () => QGemm.Run(ab, 3, packed, bias, yb, mb, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.RunDequantized m >= 16", () => QGemm.RunDequantized(ab, az, ascale, packed, wscale, default, yfb, mb, k, n)),
+            ("QPool.MaxPool2D wide rows", () => QPool.MaxPool2D(xw, yw, 1, 4, 40, 70, 3, 3, 20, 35, 2, 2, 1, 1, 1, 1)),
             ("QGemm.RunInt32", () => QGemm.RunInt32(a, 3, packed, bias, yi, m, k, n)),
             ("QGemm.RunDequantized", () => QGemm.RunDequantized(a, az, ascale, packed, wscale, default, yf, m, k, n)),
             ("QConv.Conv2D", () => QConv.Conv2D(x, 7, cw, default, yc, scratch, 2, 8, 9, 11, 8, 3, 3, 9, 11, 1, 1, 1, 1, 1, 1, 1, OneMult, OneShift, 0, 0, 255)),
