@@ -33,6 +33,7 @@ public static class Int8Checks
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),
         ("QPool.AveragePool2D", () => Pool(max: false)),
+        ("QPool.MaxPool2D model shapes and wide rows", MaxPoolShapes),
         ("QPool.GlobalAveragePool", GlobalPool),
         ("QLinear quantize/dequantize", QuantizeDequantize),
         ("QLinear.QuantizeRowsDynamic", Dynamic),
@@ -177,9 +178,10 @@ public static class Int8Checks
     private static void Gemm(Output output, bool large = false)
     {
         var r = new Random(2 + (int)output + (large ? 10 : 0));
-        for (int it = 0; it < (large ? 12 : 60); it++)
+        for (int it = 0; it < (large ? 24 : 60); it++)
         {
-            int m = large ? r.Next(16, 90) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
+            int m = large ? r.Next(16, 230) : r.Next(1, 6), k = large ? r.Next(1, 700) : r.Next(1, 75), n = r.Next(1, 21);
+            if (large && it % 6 == 1) k = r.Next(1, 4);   // k = 1..3: one k-pair or two, no 16-wide transposition step
             if (it % 10 == 0) k = r.Next(100, 300);
             if (large && it % 4 == 3) k = r.Next(2000, 2600);
             var a = Bytes(r, m * k); var w = Weights(r, n * k);
@@ -198,13 +200,13 @@ public static class Int8Checks
             float[] biasF = r.Next(2) == 0 ? [] : Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
             string shape = $"m={m} k={k} n={n} aZero={az}";
 
-            Array Run(QIsa p)
+            Array Run(QIsa p, bool? wideTile = null)
             {
                 switch (output)
                 {
-                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default); return y; }
-                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default); return y; }
-                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y); return y; }
+                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default, wideTile); return y; }
+                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default, wideTile); return y; }
+                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y, wideTile); return y; }
                 }
             }
             var expected = Run(QIsa.Scalar);
@@ -226,14 +228,16 @@ public static class Int8Checks
                     int pi = perChannel ? j : 0;
                     if (((byte[])expected)[i * n + j] != Requantization.Requantize(acc, mult[pi], sh[pi], z, lo, hi)) Fail($"QGemm U8 scalar vs formula {shape}");
                 }
-            foreach (var p in VectorPaths())
+            // AVX2 with m >= 16: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 rows + single blocks, or single blocks).
+            foreach (var (p, wide) in VectorPaths().SelectMany(p => p == QIsa.Avx2 && large ? new (QIsa, bool?)[] { (p, null), (p, true), (p, false) } : [(p, null)]))
             {
-                var actual = Run(p);
+                var actual = Run(p, wide);
+                string what = $"{p}{(wide is null ? "" : wide.Value ? " wide tile" : " narrow tile")} QGemm {shape}";
                 switch (output)
                 {
-                    case Output.U8: Same<byte>((byte[])expected, (byte[])actual, $"{p} QGemm {shape}"); break;
-                    case Output.I32: Same<int>((int[])expected, (int[])actual, $"{p} QGemm {shape}"); break;
-                    default: SameBits((float[])expected, (float[])actual, $"{p} QGemm {shape}"); break;
+                    case Output.U8: Same<byte>((byte[])expected, (byte[])actual, what); break;
+                    case Output.I32: Same<int>((int[])expected, (int[])actual, what); break;
+                    default: SameBits((float[])expected, (float[])actual, what); break;
                 }
             }
         }
@@ -306,6 +310,7 @@ public static class Int8Checks
         ConvCase(r, 1, 6, 9, 1, 3, 3, 2, 1, 2, 2, 1, 2, 13, 12);       // stride 2x1 with dilation 2
         ConvCase(r, 1, 4, 8, 1, 3, 2, 3, 2, 1, 3, 0, 1, 14, 15);       // stride 3x2, a 3x2 kernel dilated 3 horizontally
         ConvCase(r, 1, 2, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 9, 9);         // 1x1 stride 2: gathered
+        ConvCase(r, 1, 2, 3, 1, 17, 16, 1, 1, 1, 1, 2, 3, 20, 19);     // 272 taps: more than the tap-offset table (per-row offsets)
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)
@@ -323,10 +328,10 @@ public static class Int8Checks
             var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
             var scratch = new byte[QConv.ScratchLength(c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group)];
             string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
-            byte[] Run(QIsa p)
+            byte[] Run(QIsa p, bool? wideTile = null)
             {
                 var y = new byte[bn * k * oh * ow];
-                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi);
+                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi, wideTile);
                 return y;
             }
             var expected = Run(QIsa.Scalar);
@@ -346,7 +351,12 @@ public static class Int8Checks
                                     }
                             if (expected[((b * k + ko) * oh + oy) * ow + ox] != Requantization.Requantize(acc, mult[ko], shifts[ko], z, lo, hi)) Fail($"Conv2D scalar vs formula {shape}");
                         }
-            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+            foreach (var p in VectorPaths())
+            {
+                Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+                // AVX2: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 pixels + single blocks, or single blocks only).
+                if (p == QIsa.Avx2) { Same<byte>(expected, Run(p, true), $"{p} Conv2D wide tile {shape}"); Same<byte>(expected, Run(p, false), $"{p} Conv2D narrow tile {shape}"); }
+            }
         }
     }
 
@@ -445,6 +455,48 @@ public static class Int8Checks
     }
 
     // ---------------------------------------------------------------- pooling
+
+    /// <summary>Max pooling shapes of the models (ResNet's 3x3 stride-2 stem pool, the digits CNN's 2x2), ragged vector ends,
+    /// and a row wider than the AVX2 row buffer (<see cref="QPool.MaxRowBytes"/>: the general path).</summary>
+    private static void MaxPoolShapes()
+    {
+        var r = new Random(19);
+        //            planes h    w    kh kw sh sw dh dw pt pl pb pr
+        foreach (var (planes, h, width, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr) in new[]
+        {
+            (3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),   // ResNet stem pool 112 -> 56
+            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4
+            (2, 9, 71, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),      // stride 1, ow 71: two steps and an overlapping end
+            (2, 7, 45, 3, 2, 2, 2, 2, 1, 0, 1, 0, 1),      // stride 2, ow 23: an overlapping end
+            (1, 3, 35, 2, 5, 1, 3, 1, 2, 1, 4, 0, 4),      // stride 3, dilation 2: the per-output column pass
+            (1, 2, 4100, 2, 3, 1, 1, 1, 1, 0, 1, 1, 1),    // wider than the row buffer
+        })
+        {
+            int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            var x = Bytes(r, planes * h * width);
+            byte[] Run(QIsa p)
+            {
+                var y = new byte[planes * oh * ow];
+                QPool.WindowCore(p, true, x, 0, y, 1, planes, h, width, kh, kw, oh, ow, sh, sw, pt, pl, pb, pr, dh, dw, false, 1 << 30, -1, 0, 0, 255);
+                return y;
+            }
+            var expected = Run(QIsa.Scalar);
+            for (int pIdx = 0; pIdx < planes; pIdx++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        int best = 0;
+                        for (int ky = 0; ky < kh; ky++)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                int iy = oy * sh - pt + ky * dh, ix = ox * sw - pl + kx * dw;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < width) best = Math.Max(best, x[(pIdx * h + iy) * width + ix]);
+                            }
+                        if (expected[(pIdx * oh + oy) * ow + ox] != best) Fail($"MaxPool scalar vs formula h={h} w={width}");
+                    }
+            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} MaxPool h={h} w={width} {kh}x{kw} s={sh},{sw} d={dh},{dw}");
+        }
+    }
 
     private static void Pool(bool max)
     {
@@ -648,9 +700,15 @@ public static class Int8Checks
         var yp = new byte[2 * 8 * 4 * 5]; var yg = new byte[16];
         var f = new float[x.Length]; var scales = new float[16]; var zps = new int[16];
         var dwScales = new float[9]; var dwOut = new float[dw.Length];
+        int mb = 40;   // m >= 16: the AVX2 blocked path (stack scratch)
+        var ab = Bytes(r, mb * k); var yb = new byte[mb * n]; var yfb = new float[mb * n];
+        var xw = Bytes(r, 4 * 40 * 70); var yw = new byte[4 * 20 * 35];
         var kernels = new (string Name, Action Run)[]
         {
             ("QGemm.Run", () => QGemm.Run(a, 3, packed, bias, y, m, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.Run m >= 16", () => QGemm.Run(ab, 3, packed, bias, yb, mb, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.RunDequantized m >= 16", () => QGemm.RunDequantized(ab, az, ascale, packed, wscale, default, yfb, mb, k, n)),
+            ("QPool.MaxPool2D wide rows", () => QPool.MaxPool2D(xw, yw, 1, 4, 40, 70, 3, 3, 20, 35, 2, 2, 1, 1, 1, 1)),
             ("QGemm.RunInt32", () => QGemm.RunInt32(a, 3, packed, bias, yi, m, k, n)),
             ("QGemm.RunDequantized", () => QGemm.RunDequantized(a, az, ascale, packed, wscale, default, yf, m, k, n)),
             ("QConv.Conv2D", () => QConv.Conv2D(x, 7, cw, default, yc, scratch, 2, 8, 9, 11, 8, 3, 3, 9, 11, 1, 1, 1, 1, 1, 1, 1, OneMult, OneShift, 0, 0, 255)),

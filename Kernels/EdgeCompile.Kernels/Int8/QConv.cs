@@ -12,8 +12,8 @@ namespace EdgeCompile.Kernels;
 /// reading xZero (they contribute 0); y = edge-rne64 requantization of acc with per-channel (or per-tensor)
 /// multiplier/shift. The scalar reference (and the ARM64 paths) gather each output pixel's patch (padding = xZero) into
 /// caller scratch and run the <see cref="QGemm"/> row core over the group's packed weights; the AVX2 path is
-/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, a micro-kernel of
-/// 8 channels x 8 pixels, requantization fused into its epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
+/// register-blocked over tiles of output pixels (im2col panels from a zero-point-padded window, micro-kernels of
+/// 8 channels x 8 or 24 pixels, requantization fused into their epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
 /// has its own direct kernel reading weights in ONNX layout.
 /// </summary>
 public static class QConv
@@ -102,12 +102,12 @@ public static class QConv
 
     internal static void Conv2DCore(QIsa isa, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool? wideTile = null)
     {
         if (isa == QIsa.Avx2)
         {
             Conv2DAvx2(x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
-                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax);
+                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, wideTile ?? WideTile);
             return;
         }
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
@@ -170,14 +170,19 @@ public static class QConv
     // Per group and per tile of P output pixels (row-major oy*ow + ox), the patch values are laid out as a panel of int16
     // pairs: panel[j][p] = (x_k(2j)(p) - xZero, x_k(2j+1)(p) - xZero) for k-pair j (out-of-image taps and padded k give 0).
     // Per block of 8 output channels the packed n8k4 weights are widened once per tile to int16 pairs wide[j][c] =
-    // (w[c, 2j], w[c, 2j+1]). The micro-kernel holds 4 channels x 16 pixels in 8 int32 accumulators: per k-pair it loads
-    // two panel vectors and broadcasts four weight pairs, 8 vpmaddwd (int16 x int16 pairs summed in int32: |sum| <=
-    // 2 * 255 * 127, no saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 16 bytes per channel,
-    // which in NCHW are consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
+    // (w[c, 2j], w[c, 2j+1]). The micro-kernels hold 8 channels x 8 pixels (MicroKernel8) or 8 channels x 24 pixels
+    // (MicroKernel8x3, with 32 vector registers) in int32 accumulators: per k-pair they load one or three panel vectors and
+    // broadcast eight weight pairs into vpmaddwd (int16 x int16 pairs summed in int32: |sum| <= 2 * 255 * 127, no
+    // saturation); the epilogue adds the bias, requantizes (edge-rne64) and stores 8 bytes per channel, which in NCHW are
+    // consecutive. Sums are the same integers as the row paths (modulo 2^32), so results are bit-exact.
 
+    /// <summary>Largest kh * kw whose tap offsets <see cref="Conv2DAvx2"/> tabulates on the stack (1 KiB).</summary>
+    private const int MaxTapTable = 256;
+
+    [SkipLocalsInit]
     private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool wideTile)
     {
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
         var l = ConvLayout.Create(cg, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
@@ -189,7 +194,16 @@ public static class QConv
             kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width);
         var rowA = l.Windowed ? default : rest.Slice(0, l.Tile);
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
-        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp;
+        int taps = kh * kw, phasePlane = l.WindowRows * l.Wp, chanStride = strideH * strideW * phasePlane;
+        // Windowed tiles: each tap's offset in its channel's phase planes, once per call (the same for every tile; larger
+        // kernels compute it per row with WindowRow).
+        Span<int> tapOff = l.Windowed && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
+        if (!tapOff.IsEmpty)
+            for (int t = 0; t < taps; t++)
+            {
+                int dy = t / kw * dilationH, dx = t % kw * dilationW;
+                tapOff[t] = ((dy % strideH) * strideW + dx % strideW) * phasePlane + dy / strideH * l.Wp + dx / strideW;
+            }
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
@@ -209,10 +223,18 @@ public static class QConv
                         FillWindow(xg, xZero, rest, cg, h, width, l.Wp, l.WindowRows, oy0 * strideH - padTop, padLeft, strideH, strideW);
                     }
                     int npad = (np + 15) & ~15;
+                    int ci = 0, tap = 0;   // im2col row 2j's channel and tap (tap table path)
                     for (int j = 0; j < pairs; j++)
                     {
                         ReadOnlySpan<byte> ra, rb;
-                        if (l.Windowed)
+                        if (!tapOff.IsEmpty)
+                        {
+                            ra = 2 * j < kd ? rest.Slice(ci * chanStride + tapOff[tap], npad) : default;
+                            if (++tap == taps) { tap = 0; ci++; }
+                            rb = 2 * j + 1 < kd ? rest.Slice(ci * chanStride + tapOff[tap], npad) : default;
+                            if (++tap == taps) { tap = 0; ci++; }
+                        }
+                        else if (l.Windowed)
                         {
                             ra = WindowRow(rest, 2 * j, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
                             rb = WindowRow(rest, 2 * j + 1, kd, taps, kw, phasePlane, l.Wp, dilationH, dilationW, strideH, strideW, npad);
@@ -224,7 +246,7 @@ public static class QConv
                         }
                         Interleave(ra, rb, xZero, panel, j, pairs, npad);
                     }
-                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, l.Windowed, oy0, l.Wp, ow,
+                    TileChannels(wg, bb, k4, pairs, wide, panel, kg, g * kg, b * k + g * kg, ohw, p0, np, npad, wideTile, l.Windowed, oy0, l.Wp, ow,
                         bias, multiplier, shift, yZero, qmin, qmax, y);
                 }
             }
@@ -236,12 +258,13 @@ public static class QConv
     [MethodImpl(MethodImplOptions.NoInlining)]
     [SkipLocalsInit]
     private static void TileChannels(ReadOnlySpan<sbyte> wg, int bb, int k4, int pairs, Span<int> wide, Span<int> panel, int kg, int ch0, int yCh0,
-        int ohw, int p0, int np, bool windowed, int oy0, int wp, int ow,
+        int ohw, int p0, int np, int npad, bool wideTile, bool windowed, int oy0, int wp, int ow,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
     {
         Span<byte> tail = stackalloc byte[16];
-        Span<int> acc64 = stackalloc int[64];
-        ref int accRef = ref MemoryMarshal.GetReference(acc64);
+        Span<int> runs = stackalloc int[24];
+        Span<int> acc192 = stackalloc int[192];
+        ref int accRef = ref MemoryMarshal.GetReference(acc192);
         Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
         Span<int> biases = stackalloc int[QGemm.BlockN];
         for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
@@ -255,14 +278,49 @@ public static class QConv
                 rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                 biases[cc] = bias.IsEmpty ? 0 : bias[ch];
             }
-            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);
-            for (int q0 = 0; q0 < np; q0 += 8)
+            var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);   // bounds: every store below is inside a channel's plane
+            ref byte y0 = ref MemoryMarshal.GetReference(yBlock);
+            ref Requantization.UniformAvx2 rq0 = ref MemoryMarshal.GetReference(rqs);
+            ref int bias0 = ref MemoryMarshal.GetReference(biases);
+            // Three 8-pixel blocks per micro-kernel call where they exist in the panel (npad pixels, a multiple of 16), then one.
+            for (int q0 = 0; q0 < np;)
             {
-                MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
-                var dst = new Store(p0 + q0, Math.Min(8, np - q0), windowed, oy0, wp, ow, q0);
-                for (int cc = 0; cc < nc; cc++)
-                    Epilogue(Avx2.Add(Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 8)), Vector256.Create(biases[cc])),
-                        in rqs[cc], yBlock.Slice(cc * ohw, ohw), in dst, tail);
+                int blocks = wideTile && q0 + 24 <= npad ? 3 : 1;
+                if (blocks == 3) MicroKernel8x3(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), 8 * pairs, ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                else MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                for (int bi = 0; bi < blocks && q0 < np; bi++, q0 += 8)
+                {
+                    // Where the block's 8 lanes go in a channel's plane, computed once for all channels: one 8-byte store at
+                    // `direct`, or runs (lane, plane offset, length) of the lanes that are outputs.
+                    int count = Math.Min(8, np - q0), direct = -1, nRuns = 0;
+                    if (!windowed)
+                    {
+                        if (count == 8) direct = p0 + q0;
+                        else { runs[0] = 0; runs[1] = p0 + q0; runs[2] = count; nRuns = 1; }
+                    }
+                    else
+                    {
+                        int row = q0 / wp, col = q0 - row * wp;
+                        if (col + 8 <= ow && count == 8) direct = (oy0 + row) * ow + col;
+                        else
+                            for (int i = 0; i < count;)
+                            {
+                                int run = Math.Min(count - i, wp - col), valid = Math.Min(run, ow - col);
+                                if (valid > 0) { runs[3 * nRuns] = i; runs[3 * nRuns + 1] = (oy0 + row) * ow + col; runs[3 * nRuns + 2] = valid; nRuns++; }
+                                i += run; row++; col = 0;
+                            }
+                    }
+                    ref int blockAcc = ref Unsafe.Add(ref accRef, bi * 64);
+                    for (int cc = 0; cc < nc; cc++)
+                    {
+                        var r = Unsafe.Add(ref rq0, cc).Apply(Avx2.Add(Vector256.LoadUnsafe(ref blockAcc, (nuint)(cc * 8)), Vector256.Create(Unsafe.Add(ref bias0, cc))));
+                        ref byte plane = ref Unsafe.Add(ref y0, cc * ohw);
+                        if (direct >= 0) { Requantization.StoreBytesAvx2(r, ref Unsafe.Add(ref plane, direct)); continue; }
+                        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
+                        for (int ri = 0; ri < nRuns; ri++)
+                            for (int e = 0; e < runs[3 * ri + 2]; e++) Unsafe.Add(ref plane, runs[3 * ri + 1] + e) = tail[runs[3 * ri] + e];
+                    }
+                }
             }
         }
     }
@@ -313,9 +371,6 @@ public static class QConv
         int phase = (ci * sh + dy % sh) * sw + dx % sw;
         return window.Slice(phase * phasePlane + dy / sh * wp + dx / sw, npad);
     }
-
-    /// <summary>Where the 8 lanes of one micro-kernel block go in a channel's output plane.</summary>
-    private readonly record struct Store(int O, int Count, bool Windowed, int Oy0, int Wp, int Ow, int Q0);
 
     private readonly record struct Geometry(int H, int W, int Kh, int Kw, int Ow, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW, bool Pointwise);
 
@@ -424,63 +479,57 @@ public static class QConv
         a4.StoreUnsafe(ref acc, 32); a5.StoreUnsafe(ref acc, 40); a6.StoreUnsafe(ref acc, 48); a7.StoreUnsafe(ref acc, 56);
     }
 
-    /// <summary>4 channels x 16 lanes summed over all k-pairs: acc[c * 16 + lane] (c = channel of the quad). Not inlined:
-    /// its 8 accumulators, 2 panel vectors and the broadcast weight pair stay in registers.</summary>
+    /// <summary>
+    /// 8 channels x 24 pixels (three 8-pixel panel blocks, <paramref name="blockStride"/> ints apart) summed over all k-pairs:
+    /// acc[b * 64 + c * 8 + lane]. Per k-pair 3 panel loads, 8 weight-pair broadcasts, 24 vpmaddwd: 24 accumulators, so it
+    /// is only used where the JIT has 32 vector registers (AVX-512 machines, <see cref="WideTile"/>); elsewhere it would
+    /// spill (still exact, only slower).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static void MicroKernel(ref int panel, ref int wide, int pairs, ref int acc)
+    internal static void MicroKernel8x3(ref int panel, int blockStride, ref int wide, int pairs, ref int acc)
     {
-        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default, a30 = default, a31 = default;
+        Vector256<int> a00 = default, a01 = default, a02 = default, a03 = default, a04 = default, a05 = default, a06 = default, a07 = default;
+        Vector256<int> a10 = default, a11 = default, a12 = default, a13 = default, a14 = default, a15 = default, a16 = default, a17 = default;
+        Vector256<int> a20 = default, a21 = default, a22 = default, a23 = default, a24 = default, a25 = default, a26 = default, a27 = default;
+        ref int p1 = ref Unsafe.Add(ref panel, blockStride);
+        ref int p2 = ref Unsafe.Add(ref panel, 2 * blockStride);
         for (int j = 0; j < pairs; j++)
         {
             var x0 = Vector256.LoadUnsafe(ref panel).AsInt16();
-            var x1 = Vector256.LoadUnsafe(ref panel, 8).AsInt16();
+            var x1 = Vector256.LoadUnsafe(ref p1).AsInt16();
+            var x2 = Vector256.LoadUnsafe(ref p2).AsInt16();
             var w = Vector256.Create(wide).AsInt16();
-            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w));
-            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x1, w));
+            a00 = Avx2.Add(a00, Avx2.MultiplyAddAdjacent(x0, w)); a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x1, w)); a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 1)).AsInt16();
-            a10 = Avx2.Add(a10, Avx2.MultiplyAddAdjacent(x0, w));
-            a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w));
+            a01 = Avx2.Add(a01, Avx2.MultiplyAddAdjacent(x0, w)); a11 = Avx2.Add(a11, Avx2.MultiplyAddAdjacent(x1, w)); a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 2)).AsInt16();
-            a20 = Avx2.Add(a20, Avx2.MultiplyAddAdjacent(x0, w));
-            a21 = Avx2.Add(a21, Avx2.MultiplyAddAdjacent(x1, w));
+            a02 = Avx2.Add(a02, Avx2.MultiplyAddAdjacent(x0, w)); a12 = Avx2.Add(a12, Avx2.MultiplyAddAdjacent(x1, w)); a22 = Avx2.Add(a22, Avx2.MultiplyAddAdjacent(x2, w));
             w = Vector256.Create(Unsafe.Add(ref wide, 3)).AsInt16();
-            a30 = Avx2.Add(a30, Avx2.MultiplyAddAdjacent(x0, w));
-            a31 = Avx2.Add(a31, Avx2.MultiplyAddAdjacent(x1, w));
-            panel = ref Unsafe.Add(ref panel, 16);
+            a03 = Avx2.Add(a03, Avx2.MultiplyAddAdjacent(x0, w)); a13 = Avx2.Add(a13, Avx2.MultiplyAddAdjacent(x1, w)); a23 = Avx2.Add(a23, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 4)).AsInt16();
+            a04 = Avx2.Add(a04, Avx2.MultiplyAddAdjacent(x0, w)); a14 = Avx2.Add(a14, Avx2.MultiplyAddAdjacent(x1, w)); a24 = Avx2.Add(a24, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 5)).AsInt16();
+            a05 = Avx2.Add(a05, Avx2.MultiplyAddAdjacent(x0, w)); a15 = Avx2.Add(a15, Avx2.MultiplyAddAdjacent(x1, w)); a25 = Avx2.Add(a25, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 6)).AsInt16();
+            a06 = Avx2.Add(a06, Avx2.MultiplyAddAdjacent(x0, w)); a16 = Avx2.Add(a16, Avx2.MultiplyAddAdjacent(x1, w)); a26 = Avx2.Add(a26, Avx2.MultiplyAddAdjacent(x2, w));
+            w = Vector256.Create(Unsafe.Add(ref wide, 7)).AsInt16();
+            a07 = Avx2.Add(a07, Avx2.MultiplyAddAdjacent(x0, w)); a17 = Avx2.Add(a17, Avx2.MultiplyAddAdjacent(x1, w)); a27 = Avx2.Add(a27, Avx2.MultiplyAddAdjacent(x2, w));
+            panel = ref Unsafe.Add(ref panel, 8);
+            p1 = ref Unsafe.Add(ref p1, 8);
+            p2 = ref Unsafe.Add(ref p2, 8);
             wide = ref Unsafe.Add(ref wide, QGemm.BlockN);
         }
-        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8);
-        a10.StoreUnsafe(ref acc, 16); a11.StoreUnsafe(ref acc, 24);
-        a20.StoreUnsafe(ref acc, 32); a21.StoreUnsafe(ref acc, 40);
-        a30.StoreUnsafe(ref acc, 48); a31.StoreUnsafe(ref acc, 56);
+        a00.StoreUnsafe(ref acc); a01.StoreUnsafe(ref acc, 8); a02.StoreUnsafe(ref acc, 16); a03.StoreUnsafe(ref acc, 24);
+        a04.StoreUnsafe(ref acc, 32); a05.StoreUnsafe(ref acc, 40); a06.StoreUnsafe(ref acc, 48); a07.StoreUnsafe(ref acc, 56);
+        a10.StoreUnsafe(ref acc, 64); a11.StoreUnsafe(ref acc, 72); a12.StoreUnsafe(ref acc, 80); a13.StoreUnsafe(ref acc, 88);
+        a14.StoreUnsafe(ref acc, 96); a15.StoreUnsafe(ref acc, 104); a16.StoreUnsafe(ref acc, 112); a17.StoreUnsafe(ref acc, 120);
+        a20.StoreUnsafe(ref acc, 128); a21.StoreUnsafe(ref acc, 136); a22.StoreUnsafe(ref acc, 144); a23.StoreUnsafe(ref acc, 152);
+        a24.StoreUnsafe(ref acc, 160); a25.StoreUnsafe(ref acc, 168); a26.StoreUnsafe(ref acc, 176); a27.StoreUnsafe(ref acc, 184);
     }
 
-    /// <summary>Bias, requantization and the store of one channel's 16 lanes: consecutive outputs (gathered tiles), or
-    /// window positions q0 .. q0 + 16 of rows oy0.. (only columns below ow and rows below oh are outputs).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Epilogue(Vector256<int> acc, in Requantization.UniformAvx2 rq, Span<byte> plane, in Store st, Span<byte> tail)
-    {
-        var r = rq.Apply(acc);
-        if (!st.Windowed)
-        {
-            if (st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[st.O]); return; }
-        }
-        else
-        {
-            int row = st.Q0 / st.Wp, col = st.Q0 - row * st.Wp;
-            if (col + 8 <= st.Ow && st.Count == 8) { Requantization.StoreBytesAvx2(r, ref plane[(st.Oy0 + row) * st.Ow + col]); return; }
-        }
-        Requantization.StoreBytesAvx2(r, ref MemoryMarshal.GetReference(tail));
-        if (!st.Windowed) { tail.Slice(0, st.Count).CopyTo(plane.Slice(st.O, st.Count)); return; }
-        // Runs of the 8 positions within one window row; columns at or past ow are not outputs.
-        for (int i = 0; i < st.Count;)
-        {
-            int q = st.Q0 + i, row = q / st.Wp, col = q - row * st.Wp, run = Math.Min(st.Count - i, st.Wp - col);
-            int valid = Math.Min(run, st.Ow - col);
-            if (valid > 0) tail.Slice(i, valid).CopyTo(plane.Slice((st.Oy0 + row) * st.Ow + col, valid));
-            i += run;
-        }
-    }
+    /// <summary>True where the JIT has 32 vector registers (AVX-512): the AVX2 conv and GEMM paths then run
+    /// <see cref="MicroKernel8x3"/> over three 8-pixel blocks at a time (the rest one block at a time with <see cref="MicroKernel8"/>).</summary>
+    internal static readonly bool WideTile = Avx512F.IsSupported;
 
     // ---------------------------------------------------------------- depthwise 3x3
 

@@ -111,11 +111,12 @@ public static class QGemm
     internal static void Core(QIsa isa, ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, ReadOnlySpan<float> aScales,
         ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, ReadOnlySpan<float> biasF, int m, int k, int n,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
-        Span<byte> yU8, Span<int> yI32, Span<float> yF32)
+        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool? wideTile = null)
     {
         if (isa == QIsa.Avx2 && m >= BlockedMinRows && BlockedTile(k) > 0)
         {
-            CoreBlockedAvx2(a, aZero, aZeros, aScales, packedW, bias, biasF, m, k, n, multiplier, shift, wScale, yZero, qmin, qmax, yU8, yI32, yF32);
+            CoreBlockedAvx2(a, aZero, aZeros, aScales, packedW, bias, biasF, m, k, n, multiplier, shift, wScale, yZero, qmin, qmax, yU8, yI32, yF32,
+                wideTile ?? QConv.WideTile);
             return;
         }
         int bb = BlockBytes(k);
@@ -161,108 +162,192 @@ public static class QGemm
 
     // ---------------------------------------------------------------- AVX2: register-blocked, rows in the vector lanes
     //
-    // The same micro-kernel as QConv's AVX2 path (4 channels x 16 lanes, int16 pairs, vpmaddwd): here the lanes are 16 rows
-    // of a. A tile of rows is transposed into a panel of int16 pairs (a[r, 2j] - aZero_r, a[r, 2j + 1] - aZero_r) (k past the
-    // end: 0), each 8-channel block of packed weights is widened once per tile, and the epilogue (bias + requantization,
-    // int32, or the float dequantization in the scalar reference's order) scatters each channel's 16 results to y[row, n].
-    // Scratch is on the stack (at most BlockedStackBytes); larger k runs the row path.
+    // The same micro-kernels as QConv's AVX2 path (8 channels x 8 lanes, or x 24 lanes with 32 vector registers; int16 pairs,
+    // vpmaddwd): here the lanes are rows of a. A tile of rows is transposed into a panel of int16 pairs
+    // (a[r, 2j] - aZero_r, a[r, 2j + 1] - aZero_r) (k past the end: 0) in blocks of 8 rows (panel[(r / 8) * pairs * 8 + j * 8 + r % 8]),
+    // each 8-channel block of packed weights is widened once per tile, and the epilogue transposes each 8 x 8 block of
+    // accumulators to rows (8 consecutive channels of y[row, n]) before the bias + requantization (per-lane multipliers and
+    // shifts), int32, or the float dequantization in the scalar reference's order. Scratch is on the stack (at most
+    // BlockedStackBytes); larger k runs the row path.
 
     internal const int BlockedMinRows = 16, BlockedStackBytes = 96 * 1024;
 
-    /// <summary>Rows per tile of the blocked path for this k (a multiple of 16, up to 64), or 0 when its scratch does not fit.</summary>
+    /// <summary>Rows per tile of the blocked path for this k (a multiple of 8, 16 to 96), or 0 when its scratch does not fit.</summary>
     internal static int BlockedTile(int k)
     {
         int k4 = (k + 3) & ~3;
-        int rows = (BlockedStackBytes - 16 * k4) / (2 * k4) & ~15;
-        return rows < 16 ? 0 : Math.Min(rows, 64);
+        int rows = (BlockedStackBytes - 16 * k4) / (2 * k4) & ~7;
+        return rows < 16 ? 0 : Math.Min(rows, 96);
     }
 
+    [SkipLocalsInit]
     private static void CoreBlockedAvx2(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, ReadOnlySpan<float> aScales,
         ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, ReadOnlySpan<float> biasF, int m, int k, int n,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
-        Span<byte> yU8, Span<int> yI32, Span<float> yF32)
+        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool wideTile)
     {
         bool f32 = !wScale.IsEmpty, u8 = !f32 && !multiplier.IsEmpty;
         int k4 = (k + 3) & ~3, pairs = k4 / 2, tile = BlockedTile(k), bb = BlockBytes(k);
+        // Bounded by BlockedStackBytes (BlockedTile): 16 * k4 widened weights + 2 * k4 * tile panel.
         Span<byte> buf = stackalloc byte[16 * k4 + 2 * k4 * tile];
         var wide = MemoryMarshal.Cast<byte, int>(buf.Slice(0, 16 * k4));
         var panel = MemoryMarshal.Cast<byte, int>(buf.Slice(16 * k4, 2 * k4 * tile));
-        Span<int> i32 = stackalloc int[16];
-        Span<float> f = stackalloc float[16];
-        Span<float> rowScale = stackalloc float[16];
-        Span<byte> b16 = stackalloc byte[16];
-        Span<int> acc64 = stackalloc int[64];
-        ref int accRef = ref MemoryMarshal.GetReference(acc64);
-        Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[4];
+        Span<int> acc192 = stackalloc int[192];
+        ref int accRef = ref MemoryMarshal.GetReference(acc192);
+        Span<int> consts = stackalloc int[24];     // per block: multipliers, shifts, int32 biases (8 lanes each)
+        Span<float> fconsts = stackalloc float[16]; // per block: wScale, float bias
+        Span<byte> tail = stackalloc byte[32];
         for (int p0 = 0; p0 < m; p0 += tile)
         {
-            int np = Math.Min(tile, m - p0), npad = (np + 15) & ~15;
-            // Transpose rows p0 .. p0 + np into the panel: block qb of 16 rows, pair j at panel[(qb * pairs + j) * 16 + r].
-            for (int r = 0; r < npad; r++)
-            {
-                int qb = r >> 4, lane = r & 15;
-                ref int d = ref Unsafe.Add(ref MemoryMarshal.GetReference(panel), qb * pairs * 16 + lane);
-                if (r >= np) { for (int j = 0; j < pairs; j++) Unsafe.Add(ref d, j * 16) = 0; continue; }
-                int row = p0 + r, z = f32 ? aZeros[aZeros.Length == 1 ? 0 : row] : aZero;
-                var ar = a.Slice(row * k, k);
-                int j2 = 0;
-                for (; 2 * j2 + 1 < k; j2++)
-                    Unsafe.Add(ref d, j2 * 16) = (ushort)(short)(ar[2 * j2] - z) | (ar[2 * j2 + 1] - z) << 16;
-                for (; j2 < pairs; j2++)
-                    Unsafe.Add(ref d, j2 * 16) = 2 * j2 < k ? (ushort)(short)(ar[2 * j2] - z) : 0;
-            }
+            int np = Math.Min(tile, m - p0), npad = (np + 7) & ~7;
+            TransposeRows(a, aZero, aZeros, f32, p0, np, npad, k, pairs, panel);
             for (int n0 = 0; n0 < n; n0 += BlockN)
             {
+                int nc = Math.Min(BlockN, n - n0);
                 QConv.WidenBlock(packedW.Slice(n0 / BlockN * bb, bb), k4, wide);
-                for (int c0 = n0; c0 < Math.Min(n, n0 + BlockN); c0 += 4)
+                for (int c = 0; c < BlockN; c++)
                 {
-                    int nc = Math.Min(4, n - c0);
-                    if (u8)
-                        for (int cc = 0; cc < nc; cc++)
-                        {
-                            int pi = multiplier.Length == 1 ? 0 : c0 + cc;
-                            rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
-                        }
-                    for (int q0 = 0; q0 < npad; q0 += 16)
+                    // Lanes past n repeat the last channel's constants (valid values; their results are not stored).
+                    int ch = n0 + Math.Min(c, nc - 1);
+                    if (u8) { int pi = multiplier.Length == 1 ? 0 : ch; consts[c] = multiplier[pi]; consts[8 + c] = shift[pi]; }
+                    consts[16 + c] = bias.IsEmpty ? 0 : bias[ch];
+                    if (f32) { fconsts[c] = wScale[wScale.Length == 1 ? 0 : ch]; fconsts[8 + c] = biasF.IsEmpty ? 0f : biasF[ch]; }
+                }
+                ref int cr = ref MemoryMarshal.GetReference(consts);
+                ref float fr = ref MemoryMarshal.GetReference(fconsts);
+                var multV = Vector256.LoadUnsafe(ref cr); var shiftV = Vector256.LoadUnsafe(ref cr, 8); var biasV = Vector256.LoadUnsafe(ref cr, 16);
+                var wsV = Vector256.LoadUnsafe(ref fr); var bfV = Vector256.LoadUnsafe(ref fr, 8);
+                for (int q0 = 0; q0 < np;)
+                {
+                    int blocks = wideTile && q0 + 24 <= npad ? 3 : 1;
+                    if (blocks == 3) QConv.MicroKernel8x3(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), 8 * pairs, ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                    else QConv.MicroKernel8(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide), pairs, ref accRef);
+                    for (int bi = 0; bi < blocks && q0 < np; bi++, q0 += 8)
                     {
-                        QConv.MicroKernel(ref MemoryMarshal.GetReference(panel.Slice(q0 * pairs)), ref MemoryMarshal.GetReference(wide.Slice(c0 - n0)), pairs, ref accRef);
-                        int count = Math.Min(16, np - q0), r0 = p0 + q0;
-                        if (f32)
-                            for (int r = 0; r < 16; r++) rowScale[r] = r < count ? aScales[aScales.Length == 1 ? 0 : r0 + r] : 0f;
-                        for (int cc = 0; cc < nc; cc++)
+                        // acc[bi * 64 + c * 8 + r] -> per row r: 8 channels.
+                        ref int blk = ref Unsafe.Add(ref accRef, bi * 64);
+                        Transpose8x8(ref blk);
+                        int rows = Math.Min(8, np - q0);
+                        for (int r = 0; r < rows; r++)
                         {
-                            var lo = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16));
-                            var hi = Vector256.LoadUnsafe(ref accRef, (nuint)(cc * 16 + 8));
-                            int ch = c0 + cc;
+                            int row = p0 + q0 + r;
+                            var v = Vector256.LoadUnsafe(ref blk, (nuint)(r * 8));
                             if (f32)
                             {
-                                var ws = Vector256.Create(wScale[wScale.Length == 1 ? 0 : ch]);
-                                var bf = Vector256.Create(biasF.IsEmpty ? 0f : biasF[ch]);
-                                ref float rs = ref MemoryMarshal.GetReference(rowScale);
-                                Avx.Add(Avx.Multiply(Avx.Multiply(Avx.ConvertToVector256Single(lo), Vector256.LoadUnsafe(ref rs)), ws), bf).StoreUnsafe(ref MemoryMarshal.GetReference(f));
-                                Avx.Add(Avx.Multiply(Avx.Multiply(Avx.ConvertToVector256Single(hi), Vector256.LoadUnsafe(ref rs, 8)), ws), bf).StoreUnsafe(ref MemoryMarshal.GetReference(f), 8);
-                                for (int r = 0; r < count; r++) yF32[(r0 + r) * n + ch] = f[r];
+                                var fv = Avx.Add(Avx.Multiply(Avx.Multiply(Avx.ConvertToVector256Single(v), Vector256.Create(aScales[aScales.Length == 1 ? 0 : row])), wsV), bfV);
+                                if (nc == BlockN) fv.StoreUnsafe(ref yF32[row * n + n0]);
+                                else for (int c = 0; c < nc; c++) yF32[row * n + n0 + c] = fv.GetElement(c);
                                 continue;
                             }
-                            if (!bias.IsEmpty) { var bv = Vector256.Create(bias[ch]); lo = Avx2.Add(lo, bv); hi = Avx2.Add(hi, bv); }
+                            v = Avx2.Add(v, biasV);
                             if (u8)
                             {
-                                ref byte t = ref MemoryMarshal.GetReference(b16);
-                                Requantization.StoreBytesAvx2(rqs[cc].Apply(lo), ref t);
-                                Requantization.StoreBytesAvx2(rqs[cc].Apply(hi), ref Unsafe.Add(ref t, 8));
-                                for (int r = 0; r < count; r++) yU8[(r0 + r) * n + ch] = b16[r];
+                                var q = Requantization.RequantizeAvx2(v, multV, shiftV, yZero, qmin, qmax);
+                                if (nc == BlockN) Requantization.StoreBytesAvx2(q, ref yU8[row * n + n0]);
+                                else
+                                {
+                                    Requantization.StoreBytesAvx2(q, ref MemoryMarshal.GetReference(tail));
+                                    tail.Slice(0, nc).CopyTo(yU8.Slice(row * n + n0, nc));
+                                }
                             }
-                            else
-                            {
-                                lo.StoreUnsafe(ref MemoryMarshal.GetReference(i32));
-                                hi.StoreUnsafe(ref MemoryMarshal.GetReference(i32), 8);
-                                for (int r = 0; r < count; r++) yI32[(r0 + r) * n + ch] = i32[r];
-                            }
+                            else if (nc == BlockN) v.StoreUnsafe(ref yI32[row * n + n0]);
+                            else for (int c = 0; c < nc; c++) yI32[row * n + n0 + c] = v.GetElement(c);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>In place: m[c * 8 + r] becomes m[r * 8 + c] (an 8 x 8 int32 block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(ref int m)
+    {
+        var r0 = Vector256.LoadUnsafe(ref m); var r1 = Vector256.LoadUnsafe(ref m, 8);
+        var r2 = Vector256.LoadUnsafe(ref m, 16); var r3 = Vector256.LoadUnsafe(ref m, 24);
+        var r4 = Vector256.LoadUnsafe(ref m, 32); var r5 = Vector256.LoadUnsafe(ref m, 40);
+        var r6 = Vector256.LoadUnsafe(ref m, 48); var r7 = Vector256.LoadUnsafe(ref m, 56);
+        Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+        r0.StoreUnsafe(ref m); r1.StoreUnsafe(ref m, 8); r2.StoreUnsafe(ref m, 16); r3.StoreUnsafe(ref m, 24);
+        r4.StoreUnsafe(ref m, 32); r5.StoreUnsafe(ref m, 40); r6.StoreUnsafe(ref m, 48); r7.StoreUnsafe(ref m, 56);
+    }
+
+    /// <summary>Transposes the 8 x 8 int32 matrix whose rows are r0..r7.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Transpose8x8(ref Vector256<int> r0, ref Vector256<int> r1, ref Vector256<int> r2, ref Vector256<int> r3,
+        ref Vector256<int> r4, ref Vector256<int> r5, ref Vector256<int> r6, ref Vector256<int> r7)
+    {
+        var t0 = Avx2.UnpackLow(r0, r1); var t1 = Avx2.UnpackHigh(r0, r1);
+        var t2 = Avx2.UnpackLow(r2, r3); var t3 = Avx2.UnpackHigh(r2, r3);
+        var t4 = Avx2.UnpackLow(r4, r5); var t5 = Avx2.UnpackHigh(r4, r5);
+        var t6 = Avx2.UnpackLow(r6, r7); var t7 = Avx2.UnpackHigh(r6, r7);
+        var u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()).AsInt32(); var u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64()).AsInt32();
+        var u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()).AsInt32(); var u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64()).AsInt32();
+        var u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()).AsInt32(); var u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64()).AsInt32();
+        var u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()).AsInt32(); var u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64()).AsInt32();
+        r0 = Avx2.Permute2x128(u0, u4, 0x20); r1 = Avx2.Permute2x128(u1, u5, 0x20);
+        r2 = Avx2.Permute2x128(u2, u6, 0x20); r3 = Avx2.Permute2x128(u3, u7, 0x20);
+        r4 = Avx2.Permute2x128(u0, u4, 0x31); r5 = Avx2.Permute2x128(u1, u5, 0x31);
+        r6 = Avx2.Permute2x128(u2, u6, 0x31); r7 = Avx2.Permute2x128(u3, u7, 0x31);
+    }
+
+    /// <summary>Rows p0 .. p0 + np of a into the panel (blocks of 8 rows; rows np .. npad and k past the end are 0): 8 rows
+    /// at a time, 16 k per step widened to int16 minus the row's zero point and transposed as 8 x 8 int32 pairs.</summary>
+    private static void TransposeRows(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, bool perRow, int p0, int np, int npad,
+        int k, int pairs, Span<int> panel)
+    {
+        ref byte a0 = ref MemoryMarshal.GetReference(a);
+        ref int d0 = ref MemoryMarshal.GetReference(panel);
+        Span<int> z8 = stackalloc int[8];
+        for (int q0 = 0; q0 < npad; q0 += 8)
+        {
+            ref int d = ref Unsafe.Add(ref d0, q0 * pairs);
+            int rows = Math.Min(8, np - q0);
+            if (rows < 8)
+            {
+                // Ragged last block: the reference per element (missing rows are 0).
+                for (int r = 0; r < 8; r++)
+                {
+                    if (r >= rows) { for (int j = 0; j < pairs; j++) Unsafe.Add(ref d, j * 8 + r) = 0; continue; }
+                    int row = p0 + q0 + r, z = perRow ? aZeros[aZeros.Length == 1 ? 0 : row] : aZero;
+                    PairsScalar(a.Slice(row * k, k), z, 0, pairs, ref d, r);
+                }
+                continue;
+            }
+            for (int r = 0; r < 8; r++) z8[r] = perRow ? aZeros[aZeros.Length == 1 ? 0 : p0 + q0 + r] : aZero;
+            var z0 = Vector256.Create((short)z8[0]); var z1 = Vector256.Create((short)z8[1]);
+            var z2 = Vector256.Create((short)z8[2]); var z3 = Vector256.Create((short)z8[3]);
+            var z4 = Vector256.Create((short)z8[4]); var z5 = Vector256.Create((short)z8[5]);
+            var z6 = Vector256.Create((short)z8[6]); var z7 = Vector256.Create((short)z8[7]);
+            ref byte ar = ref Unsafe.Add(ref a0, (p0 + q0) * k);
+            int kk = 0;
+            for (; kk + 16 <= k; kk += 16)
+            {
+                var r0 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)kk)), z0).AsInt32();
+                var r1 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(k + kk))), z1).AsInt32();
+                var r2 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(2 * k + kk))), z2).AsInt32();
+                var r3 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(3 * k + kk))), z3).AsInt32();
+                var r4 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(4 * k + kk))), z4).AsInt32();
+                var r5 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(5 * k + kk))), z5).AsInt32();
+                var r6 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(6 * k + kk))), z6).AsInt32();
+                var r7 = Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ar, (nuint)(7 * k + kk))), z7).AsInt32();
+                Transpose8x8(ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7);
+                ref int dj = ref Unsafe.Add(ref d, kk / 2 * 8);
+                r0.StoreUnsafe(ref dj); r1.StoreUnsafe(ref dj, 8); r2.StoreUnsafe(ref dj, 16); r3.StoreUnsafe(ref dj, 24);
+                r4.StoreUnsafe(ref dj, 32); r5.StoreUnsafe(ref dj, 40); r6.StoreUnsafe(ref dj, 48); r7.StoreUnsafe(ref dj, 56);
+            }
+            if (kk < k || kk / 2 < pairs)
+                for (int r = 0; r < 8; r++)
+                    PairsScalar(a.Slice((p0 + q0 + r) * k, k), z8[r], kk / 2, pairs, ref d, r);
+        }
+    }
+
+    /// <summary>Panel entries d[j * 8 + lane] = (aRow[2j] - z, aRow[2j + 1] - z) as int16 pairs for j in [j0, pairs), 0 past k.</summary>
+    private static void PairsScalar(ReadOnlySpan<byte> aRow, int z, int j0, int pairs, ref int d, int lane)
+    {
+        int k = aRow.Length, j = j0;
+        for (; 2 * j + 1 < k; j++) Unsafe.Add(ref d, j * 8 + lane) = (ushort)(short)(aRow[2 * j] - z) | (aRow[2 * j + 1] - z) << 16;
+        for (; j < pairs; j++) Unsafe.Add(ref d, j * 8 + lane) = 2 * j < k ? (ushort)(short)(aRow[2 * j] - z) : 0;
     }
 
     /// <summary>Tests: <see cref="Requantization.UniformAvx2"/> over 8 accumulators (AVX2 only).</summary>

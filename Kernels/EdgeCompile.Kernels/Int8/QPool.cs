@@ -76,6 +76,15 @@ public static class QPool
         bool countIncludePad, int multiplier, int shift, int yZero, int qmin, int qmax)
     {
         isa = QPaths.NoDot(isa);
+        if (max && isa == QIsa.Avx2)
+        {
+            int len = MaxRowLength(width, ow, kw, strideW, padLeft, dilationW);
+            if (len <= MaxRowBytes)
+            {
+                MaxPoolAvx2(x, y, n * c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, len);
+                return;
+            }
+        }
         bool vector = isa != QIsa.Scalar && dilationW == 1 && strideW <= 2;
         // Outputs per vector step and the bytes a step reads from its first tap.
         int vec = max && strideW == 1 ? (isa == QIsa.Avx2 ? 32 : 16) : 8;
@@ -108,6 +117,98 @@ public static class QPool
                     }
                 }
                 for (; ox < ow; ox++) yp[oy * ow + ox] = Window(max, xp, xZero, h, width, kh, kw, iy0, ox * strideW - padLeft, strideH, padTop, padLeft, padBottom, padRight, dilationH, dilationW, countIncludePad, multiplier, shift, yZero, qmin, qmax);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- AVX2 max pooling: rows, then columns
+    //
+    // Per output row, the maximum over the window's in-bounds input rows is taken for every column at once (32 bytes per
+    // vpmaxub) into a row buffer that holds zeros left of the image (padLeft bytes) and right of it; the outputs are then the
+    // maximum over kw taps of that buffer. Zero is max's identity on u8 and the reference's value for taps outside the input
+    // (a window with no tap inside gives 0), so the result is the reference's bit for bit. Buffer index of tap kx of output
+    // ox: ox * strideW + kx * dilationW. Stride 1 and 2 (dilationW 1) run 32 / 16 outputs per step, a ragged end recomputes
+    // an overlapping last step (max is idempotent); other strides and dilations read the buffer per output.
+
+    /// <summary>Largest row buffer of the AVX2 max pooling (bytes on the stack); wider rows run the general path.</summary>
+    internal const int MaxRowBytes = 4096;
+
+    /// <summary>Row buffer bytes: the padded row or the farthest tap, whichever is longer, plus 64 bytes of slack for the vector loads.</summary>
+    private static int MaxRowLength(int width, int ow, int kw, int strideW, int padLeft, int dilationW)
+    {
+        long reach = Math.Max((long)padLeft + width, (long)(ow - 1) * strideW + (long)(kw - 1) * dilationW + 1);
+        return reach + 64 > MaxRowBytes ? int.MaxValue : (int)reach + 64;
+    }
+
+    [SkipLocalsInit]
+    private static void MaxPoolAvx2(ReadOnlySpan<byte> x, Span<byte> y, int planes, int h, int width, int kh, int kw, int oh, int ow,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int len)
+    {
+        Span<byte> buf = stackalloc byte[len];   // len <= MaxRowBytes
+        buf.Clear();
+        ref byte row = ref MemoryMarshal.GetReference(buf);
+        ref byte body = ref Unsafe.Add(ref row, padLeft);
+        ref byte x0 = ref MemoryMarshal.GetReference(x);
+        ref byte y0 = ref MemoryMarshal.GetReference(y);
+        var even = Vector256.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                    0, 2, 4, 6, 8, 10, 12, 14, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            ref byte xp = ref Unsafe.Add(ref x0, (nint)plane * h * width);
+            for (int oy = 0; oy < oh; oy++)
+            {
+                ref byte yr = ref Unsafe.Add(ref y0, ((nint)plane * oh + oy) * ow);
+                // Rows: body[ix] = max over the in-bounds taps ky of x[iy, ix] (0 when there is none).
+                bool first = true;
+                for (int ky = 0; ky < kh; ky++)
+                {
+                    int iy = oy * strideH - padTop + ky * dilationH;
+                    if ((uint)iy >= (uint)h) continue;
+                    ref byte src = ref Unsafe.Add(ref xp, (nint)iy * width);
+                    if (first) { Unsafe.CopyBlockUnaligned(ref body, ref src, (uint)width); first = false; continue; }
+                    int i = 0;
+                    for (; i + 32 <= width; i += 32)
+                        Avx2.Max(Vector256.LoadUnsafe(ref body, (nuint)i), Vector256.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref body, (nuint)i);
+                    if (i < width && width >= 32)
+                        Avx2.Max(Vector256.LoadUnsafe(ref body, (nuint)(width - 32)), Vector256.LoadUnsafe(ref src, (nuint)(width - 32))).StoreUnsafe(ref body, (nuint)(width - 32));
+                    else
+                        for (; i < width; i++) Unsafe.Add(ref body, i) = Math.Max(Unsafe.Add(ref body, i), Unsafe.Add(ref src, i));
+                }
+                if (first) Unsafe.InitBlockUnaligned(ref body, 0, (uint)width);
+                // Columns.
+                if (dilationW == 1 && strideW == 1 && ow >= 32)
+                {
+                    for (int ox = 0; ; ox += 32)
+                    {
+                        if (ox + 32 > ow) ox = ow - 32;
+                        var m = Vector256.LoadUnsafe(ref row, (nuint)ox);
+                        for (int kx = 1; kx < kw; kx++) m = Avx2.Max(m, Vector256.LoadUnsafe(ref row, (nuint)(ox + kx)));
+                        m.StoreUnsafe(ref yr, (nuint)ox);
+                        if (ox + 32 >= ow) break;
+                    }
+                }
+                else if (dilationW == 1 && strideW == 2 && ow >= 16)
+                {
+                    for (int ox = 0; ; ox += 16)
+                    {
+                        if (ox + 16 > ow) ox = ow - 16;
+                        var m = Vector256.LoadUnsafe(ref row, (nuint)(2 * ox));
+                        for (int kx = 1; kx < kw; kx++) m = Avx2.Max(m, Vector256.LoadUnsafe(ref row, (nuint)(2 * ox + kx)));
+                        // Byte 2i of m is output ox + i: keep the even bytes of each 128-bit lane, then the two low quadwords.
+                        Avx2.Permute4x64(Avx2.Shuffle(m, even).AsUInt64(), 0b_00_00_10_00).GetLower().AsByte().StoreUnsafe(ref yr, (nuint)ox);
+                        if (ox + 16 >= ow) break;
+                    }
+                }
+                else
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        ref byte t = ref Unsafe.Add(ref row, ox * strideW);
+                        byte b = t;
+                        for (int kx = 1; kx < kw; kx++) b = Math.Max(b, Unsafe.Add(ref t, kx * dilationW));
+                        Unsafe.Add(ref yr, ox) = b;
+                    }
+                }
             }
         }
     }

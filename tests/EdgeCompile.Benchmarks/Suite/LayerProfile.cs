@@ -134,6 +134,7 @@ public static class LayerProfile
                 return ($"{i[1]} {i[2]}x{i[3]} dw3x3" + (i[6] > 1 ? $"s{i[6]}" : ""), (double)i[0] * i[1] * 9 * i[4] * i[5]);
             }
             case "QGemm.Run": return ($"{a[5].I}x{a[6].I}x{a[7].I}", (double)a[5].I * a[6].I * a[7].I);
+            case "QGemm.RunDequantized": return ($"{a[7].I}x{a[8].I}x{a[9].I}", (double)a[7].I * a[8].I * a[9].I);
             case "Gemm.Run": return ($"{a[4].I}x{a[5].I}x{a[6].I}", (double)a[4].I * a[5].I * a[6].I);
             case "Gemm.MatMul": return ($"{a[3].I}x[{a[4].I}x{a[5].I}x{a[6].I}]", (double)a[3].I * a[4].I * a[5].I * a[6].I);
             default: return ("", 0);
@@ -190,6 +191,7 @@ public static class LayerProfile
         };
         private static int Size(string type) => type switch { "f64" or "i64" => 8, "f32" or "i32" => 4, "i16" or "u16" => 2, _ => 1 };
         public int I => int.Parse(_p[1], Inv);
+        public int ElementSize => Size(_p[1]);
         public float R => float.Parse(_p[1], Inv);
         public bool B => bool.Parse(_p[1]);
         public int[] Ints => _p[1].Split(',').Select(s => int.Parse(s, Inv)).ToArray();
@@ -329,6 +331,43 @@ public static class LayerProfile
                 var (x, y) = (a[0].F, a[2].F);
                 int[] i = [a[1].I, .. a[3..10].Select(v => v.I)];
                 return () => QPool.GlobalAveragePool(x.Span, i[0], y.Span, i[1], i[2], i[3], i[4], i[5], i[6], i[7]);
+            }
+            case "QPool.AveragePool2D":
+            {
+                var (x, y) = (a[0].F, a[2].F);
+                int xz = a[1].I;
+                int[] i = a[3..17].Select(v => v.I).ToArray();
+                bool cip = a[17].B;
+                int[] r = a[18..23].Select(v => v.I).ToArray();
+                return () => QPool.AveragePool2D(x.Span, xz, y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13],
+                    cip, r[0], r[1], r[2], r[3], r[4]);
+            }
+            // Int8Dynamic and Int8WeightOnly
+            case "QLinear.QuantizeRowsDynamic":
+            {
+                var (x, y, scales, zeros) = (a[0].F, a[1].F, a[2].F, a[3].F);
+                int rows = a[4].I, cols = a[5].I;
+                return () => QLinear.QuantizeRowsDynamic(Fl(x), y.Span, Fl(scales), I32(zeros), rows, cols);
+            }
+            case "QGemm.RunDequantized":
+            {
+                var (x, zeros, scales, w, wScale, bias, y) = (a[0].F, a[1].F, a[2].F, a[3].F, a[4].F, a[5].F, a[6].F);
+                int m = a[7].I, k = a[8].I, n = a[9].I;
+                return () => QGemm.RunDequantized(x.Span, I32(zeros), Fl(scales), S8(w), Fl(wScale), Fl(bias), Fl(y), m, k, n);
+            }
+            case "QLinear.DequantizeChannels":
+            {
+                var (w, scales, y) = (a[0].F, a[1].F, a[2].F);
+                int rows = a[3].I, cols = a[4].I, axis = a[5].I;
+                return () => QLinear.DequantizeChannels(S8(w), Fl(scales), Fl(y), rows, cols, axis);
+            }
+            case "Data.CopyBlocks":
+            {
+                // The element type only scales the byte counts (Lowering/Int8/PlanInterpreter.cs); the arena views are bytes.
+                var (x, y) = (a[0].F, a[1].F);
+                int e = a[0].ElementSize;
+                int blocks = a[2].I, len = a[3].I * e, sx = a[4].I * e, sy = a[5].I * e;
+                return () => Data.CopyBlocks<byte>(x.Span, y.Span, blocks, len, sx, sy);
             }
             case "Data.Copy":
             {

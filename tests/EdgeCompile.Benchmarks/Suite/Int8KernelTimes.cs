@@ -1,0 +1,121 @@
+using System.Globalization;
+using EdgeCompile.Kernels;
+
+namespace EdgeCompile.Benchmarks.Suite;
+
+/// <summary>
+/// The <c>int8-kernel-times</c> command: median time and GOPS (2 x multiply-adds / median) of the int8 kernels on the layer
+/// shapes that dominate the int8 models' profiles, next to the measured <c>vpmaddwd</c> peak (as in the report's kernel
+/// table). Times are the calling thread's CPU time (<see cref="KernelTimes.ThreadSeconds"/>), so runs on a loaded shared
+/// machine, or of two builds taken minutes apart, stay comparable; the report's BenchmarkDotNet table (wall clock) is the
+/// published number. Inputs: random u8 activations, s8 weights in [-127, 127], per-channel requantization.
+/// </summary>
+public static class Int8KernelTimes
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1], Inv) : 15;
+        double clock = Machine.MeasureClockMHz();
+        double peak = 2 * 16 * Machine.MeasureMaddPerCycle(clock) * clock / 1000;
+        Console.WriteLine(string.Create(Inv, $"int8 peak (vpmaddwd, measured as in the report): {peak:F1} GOPS"));
+        Gemm("QGemm.Run 512x512x512", 512, 512, 512, false, reps, peak);
+        Gemm("QGemm.Run 3136x576x64", 3136, 576, 64, false, reps, peak);
+        Gemm("QGemm.Run 49x4608x512 (row kernel: k > blocked)", 49, 4608, 512, false, reps, peak);
+        Gemm("QGemm.RunDequantized 128x256x1024 (FFN1)", 128, 256, 1024, true, reps, peak);
+        Gemm("QGemm.RunDequantized 128x1024x256 (FFN2)", 128, 1024, 256, true, reps, peak);
+        Gemm("QGemm.RunDequantized 128x256x256 (QKV/out)", 128, 256, 256, true, reps, peak);
+        Conv("QConv 64->64 56x56 3x3 (ResNet stage 1)", 64, 56, 64, 3, reps, peak);
+        Conv("QConv 256->256 14x14 3x3 (ResNet stage 3)", 256, 14, 256, 3, reps, peak);
+        Conv("QConv 16->96 112x112 1x1 (MobileNetV2)", 16, 112, 96, 1, reps, peak);
+        Conv("QConv 144->24 56x56 1x1 (MobileNetV2)", 144, 56, 24, 1, reps, peak);
+        Conv("QConv 16->32 8x8 3x3 (digits)", 16, 8, 32, 3, reps, peak);
+        Conv("QConv 32->32 4x4 3x3 (digits)", 32, 4, 32, 3, reps, peak);
+        MaxPool("QPool.MaxPool2D 64x112x112 3x3/2 (ResNet)", 64, 112, 3, 2, 1, reps);
+        MaxPool("QPool.MaxPool2D 32x8x8 2x2/2 (digits)", 32, 8, 2, 2, 0, reps);
+        var r = new Random(3);
+        var xf = new float[128 * 256];
+        for (int i = 0; i < xf.Length; i++) xf[i] = r.NextSingle() * 4 - 2;
+        var q = new byte[xf.Length]; var scales = new float[128]; var zeros = new int[128];
+        Time("QLinear.QuantizeRowsDynamic 128x256", 0, reps, 0, () => QLinear.QuantizeRowsDynamic(xf, q, scales, zeros, 128, 256));
+        return 0;
+    }
+
+    private static byte[] U8(Random r, int n) { var a = new byte[n]; r.NextBytes(a); return a; }
+
+    private static sbyte[] S8(Random r, int n)
+    {
+        var w = new sbyte[n];
+        for (int i = 0; i < n; i++) w[i] = (sbyte)r.Next(-127, 128);
+        return w;
+    }
+
+    private static (int[] Mult, int[] Shift) Requant(Random r, int n)
+        => (Enumerable.Range(0, n).Select(_ => r.Next(1 << 30, int.MaxValue)).ToArray(), Enumerable.Repeat(8, n).ToArray());
+
+    private static void Gemm(string name, int m, int k, int n, bool dequantized, int reps, double peak)
+    {
+        var r = new Random(1);
+        var a = U8(r, m * k);
+        var packed = new sbyte[QGemm.PackedLength(n, k)];
+        QGemm.PackWeights(S8(r, n * k), packed, n, k);
+        var (mult, shift) = Requant(r, n);
+        var bias = new int[n];
+        var y = new byte[m * n];
+        var yf = new float[m * n];
+        var zeros = Enumerable.Range(0, m).Select(_ => r.Next(256)).ToArray();
+        var aScale = Enumerable.Repeat(0.02f, m).ToArray();
+        var wScale = Enumerable.Repeat(0.01f, n).ToArray();
+        var biasF = new float[n];
+        Time(name, 2.0 * m * k * n, reps, peak, dequantized
+            ? () => QGemm.RunDequantized(a, zeros, aScale, packed, wScale, biasF, yf, m, k, n)
+            : () => QGemm.Run(a, 3, packed, bias, y, m, k, n, mult, shift, 128, 0, 255));
+    }
+
+    private static void Conv(string name, int c, int hw, int kOut, int ks, int reps, double peak)
+    {
+        var r = new Random(2);
+        int pad = ks / 2;
+        var x = U8(r, c * hw * hw);
+        var packed = new sbyte[QConv.PackedLength(kOut, c, ks, ks, 1)];
+        QConv.PackWeights(S8(r, kOut * c * ks * ks), packed, kOut, c, ks, ks, 1);
+        var (mult, shift) = Requant(r, kOut);
+        var bias = new int[kOut];
+        var y = new byte[kOut * hw * hw];
+        var scratch = new byte[QConv.ScratchLength(c, hw, hw, kOut, ks, ks, hw, hw, 1, 1, pad, pad, 1, 1, 1)];
+        Time(name, 2.0 * kOut * c * ks * ks * hw * hw, reps, peak, () => QConv.Conv2D(x, 3, packed, bias, y, scratch, 1, c, hw, hw, kOut, ks, ks, hw, hw,
+            1, 1, pad, pad, 1, 1, 1, mult, shift, 128, 0, 255));
+    }
+
+    private static void MaxPool(string name, int c, int hw, int ks, int stride, int pad, int reps)
+    {
+        var r = new Random(4);
+        int o = (hw + 2 * pad - ks) / stride + 1;
+        var x = U8(r, c * hw * hw);
+        var y = new byte[c * o * o];
+        Time(name, 0, reps, 0, () => QPool.MaxPool2D(x, y, 1, c, hw, hw, ks, ks, o, o, stride, stride, pad, pad, 1, 1));
+    }
+
+    private static void Time(string name, double ops, int reps, double peak, Action run)
+    {
+        long w0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 400) run();
+        // Each sample: as many calls as fill ~20 ms (the count from 20 calls), so small layers are not timed one call at a time.
+        double c0 = KernelTimes.ThreadSeconds();
+        for (int i = 0; i < 20; i++) run();
+        double once = Math.Max(1e-7, (KernelTimes.ThreadSeconds() - c0) / 20);
+        int inner = Math.Max(1, (int)(0.02 / once));
+        var t = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            double s = KernelTimes.ThreadSeconds();
+            for (int j = 0; j < inner; j++) run();
+            t[i] = (KernelTimes.ThreadSeconds() - s) / inner;
+        }
+        Array.Sort(t);
+        double med = t[reps / 2];
+        string rate = ops > 0 ? string.Create(Inv, $"{ops / med / 1e9,7:F1} GOPS {100 * ops / med / 1e9 / peak,4:F0}%") : "";
+        Console.WriteLine(string.Create(Inv, $"{name,-50} {med * 1e6,10:F1} µs {rate}"));
+    }
+}
