@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeCompile.Kernels;
 
@@ -80,6 +81,26 @@ internal static class VectorMath
         var f2 = Vector128.ShiftLeft(n2 + Vector128.Create(127), 23).AsSingle();
         var y = p * f1 * f2;
         return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x + x);
+    }
+
+    /// <summary>
+    /// The 512-bit form of <see cref="Exp(Vector256{float})"/>, same reduction and polynomial (Estrin form) and the
+    /// same bound, but n rounded with the 1.5·2^23 shifter and 2^n applied by vscalefps, which rounds subnormal results
+    /// once and keeps NaN (no floor, convert, two-factor scaling or NaN select).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        var c = Vector512.Min(Vector512.Max(x, Vector512.Create(ExpLo)), Vector512.Create(ExpHi));
+        var n = Fma(c, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
+        var r = Fma(n, Vector512.Create(-Ln2Hi), c);
+        r = Fma(n, Vector512.Create(-Ln2Lo), r);
+        var e = ExpM1Poly(r) + Vector512<float>.One;
+        if (Avx512F.IsSupported) return Avx512F.Scale(e, n);
+        var ni = Vector512.ConvertToInt32(n);
+        var n1 = Vector512.ShiftRightArithmetic(ni, 1);
+        var y = e * Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(ni - n1 + Vector512.Create(127), 23).AsSingle();
+        return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x + x);
     }
 
     // ---------------------------------------------------------------- sigmoid, tanh
@@ -216,50 +237,253 @@ internal static class VectorMath
         return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
     }
 
-    /// <summary>x/2 · erfc(-x/√2): 1 - erf(z) for |z| &lt; 0.5, erfc(|z|) or 2 - erfc(|z|) above (z = -x/√2).</summary>
+    // Gelu: x/2 · erfc(z), z = -x/√2, with erfc from the reference's fit t·exp(-a² + P(t)), t = 1/(1 + a/2), a = |z|,
+    // for every z (erfc(z) for z > 0, 2 - erfc(-z) below: no branch for small |z|; the fit is within 1.2e-7 relative
+    // of erfc everywhere, and for z < 0 the result 2 - erfc(a) lies in [1, 2]). The 1/2 is folded in:
+    // x/2 · erfc = x · h·E or x · (1 - h·E) with h = t/2 = 1/(2 + a), E = exp(P(2h) - a²), and P(2h) has the
+    // coefficients c_k·2^k (exact in float). P runs in Estrin form (short dependency chains), e^v on v ≤ ~0 by GeluExp:
+    // no NaN or overflow handling (x · w is NaN for a NaN x whatever w is), v clamped at -87.3 so 2^n stays a normal
+    // float (below, e^v is read as e^-87.3 ≈ 1.2e-38: |Gelu| there is below 1e-37, inside the absolute bound), n
+    // rounded with the 1.5·2^23 shifter instead of floor + convert. The 512-bit form takes 1/(2 + a) from vrcp14ps
+    // plus one Newton step (relative 2^-27 before rounding, so within an ulp of the division; 2 + a is capped at the
+    // largest float so that x = ±∞ gives 0, as the division does) and 2^n from vscalefps.
+    private const float P0 = -1.26551223f, P1 = 1.00002368f * 2f, P2 = 0.37409196f * 4f, P3 = 0.09678418f * 8f, P4 = -0.18628806f * 16f,
+        P5 = 0.27886807f * 32f, P6 = -1.13520398f * 64f, P7 = 1.48851587f * 128f, P8 = -0.82215223f * 256f, P9 = 0.17087277f * 512f;
+    private const float Shifter = 12582912f;   // 1.5·2^23: v·log2e + Shifter rounds to an integer held in the low mantissa bits
+    private const float GeluExpLo = -87.3f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c)
+        => Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : a * b + c;
+
+    /// <summary>e^r - 1 ≈ r + r²·(E5 + E4 r + E3 r² + E2 r³ + E1 r⁴ + E0 r⁵) (Cephes), in Estrin form; |r| ≤ ln2/2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExpM1Poly(Vector256<float> r)
+    {
+        var r2 = r * r;
+        var a = Simd.MulAdd(Vector256.Create(E0), r, Vector256.Create(E1));
+        var b = Simd.MulAdd(Vector256.Create(E2), r, Vector256.Create(E3));
+        var c = Simd.MulAdd(Vector256.Create(E4), r, Vector256.Create(E5));
+        var p = Simd.MulAdd(Simd.MulAdd(a, r2, b), r2, c);
+        return Simd.MulAdd(p, r2, r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ExpM1Poly(Vector128<float> r)
+    {
+        var r2 = r * r;
+        var a = Simd.MulAdd(Vector128.Create(E0), r, Vector128.Create(E1));
+        var b = Simd.MulAdd(Vector128.Create(E2), r, Vector128.Create(E3));
+        var c = Simd.MulAdd(Vector128.Create(E4), r, Vector128.Create(E5));
+        var p = Simd.MulAdd(Simd.MulAdd(a, r2, b), r2, c);
+        return Simd.MulAdd(p, r2, r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpM1Poly(Vector512<float> r)
+    {
+        var r2 = r * r;
+        var a = Fma(Vector512.Create(E0), r, Vector512.Create(E1));
+        var b = Fma(Vector512.Create(E2), r, Vector512.Create(E3));
+        var c = Fma(Vector512.Create(E4), r, Vector512.Create(E5));
+        var p = Fma(Fma(a, r2, b), r2, c);
+        return Fma(p, r2, r);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> GeluExp(Vector256<float> v)
+    {
+        v = Vector256.Max(v, Vector256.Create(GeluExpLo));
+        var kf = Simd.MulAdd(v, Vector256.Create(Log2E), Vector256.Create(Shifter));
+        var n = kf - Vector256.Create(Shifter);
+        var r = Simd.MulAdd(n, Vector256.Create(-Ln2Hi), v);
+        r = Simd.MulAdd(n, Vector256.Create(-Ln2Lo), r);
+        var scale = Vector256.ShiftLeft(kf.AsInt32() + Vector256.Create(127), 23).AsSingle();
+        return Simd.MulAdd(ExpM1Poly(r), scale, scale);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> GeluExp(Vector128<float> v)
+    {
+        v = Vector128.Max(v, Vector128.Create(GeluExpLo));
+        var kf = Simd.MulAdd(v, Vector128.Create(Log2E), Vector128.Create(Shifter));
+        var n = kf - Vector128.Create(Shifter);
+        var r = Simd.MulAdd(n, Vector128.Create(-Ln2Hi), v);
+        r = Simd.MulAdd(n, Vector128.Create(-Ln2Lo), r);
+        var scale = Vector128.ShiftLeft(kf.AsInt32() + Vector128.Create(127), 23).AsSingle();
+        return Simd.MulAdd(ExpM1Poly(r), scale, scale);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> GeluExp(Vector512<float> v)
+    {
+        v = Vector512.Max(v, Vector512.Create(GeluExpLo));
+        var n = Fma(v, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
+        var r = Fma(n, Vector512.Create(-Ln2Hi), v);
+        r = Fma(n, Vector512.Create(-Ln2Lo), r);
+        var e = ExpM1Poly(r) + Vector512<float>.One;
+        return Avx512F.IsSupported ? Avx512F.Scale(e, n) : e * Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
+    }
+
+    /// <summary>P(2h) - a² in Estrin form.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> GeluExponent(Vector256<float> h, Vector256<float> a)
+    {
+        var h2 = h * h;
+        var q0 = Simd.MulAdd(Vector256.Create(P1), h, Vector256.Create(P0));
+        var q1 = Simd.MulAdd(Vector256.Create(P3), h, Vector256.Create(P2));
+        var q2 = Simd.MulAdd(Vector256.Create(P5), h, Vector256.Create(P4));
+        var q3 = Simd.MulAdd(Vector256.Create(P7), h, Vector256.Create(P6));
+        var q4 = Simd.MulAdd(Vector256.Create(P9), h, Vector256.Create(P8));
+        var h4 = h2 * h2;
+        var r0 = Simd.MulAdd(q1, h2, q0);
+        var r1 = Simd.MulAdd(q3, h2, q2);
+        var p = Simd.MulAdd(q4, h4 * h4, Simd.MulAdd(r1, h4, r0));
+        return Simd.MulAdd(-a, a, p);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> GeluExponent(Vector128<float> h, Vector128<float> a)
+    {
+        var h2 = h * h;
+        var q0 = Simd.MulAdd(Vector128.Create(P1), h, Vector128.Create(P0));
+        var q1 = Simd.MulAdd(Vector128.Create(P3), h, Vector128.Create(P2));
+        var q2 = Simd.MulAdd(Vector128.Create(P5), h, Vector128.Create(P4));
+        var q3 = Simd.MulAdd(Vector128.Create(P7), h, Vector128.Create(P6));
+        var q4 = Simd.MulAdd(Vector128.Create(P9), h, Vector128.Create(P8));
+        var h4 = h2 * h2;
+        var r0 = Simd.MulAdd(q1, h2, q0);
+        var r1 = Simd.MulAdd(q3, h2, q2);
+        var p = Simd.MulAdd(q4, h4 * h4, Simd.MulAdd(r1, h4, r0));
+        return Simd.MulAdd(-a, a, p);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> GeluExponent(Vector512<float> h, Vector512<float> a)
+    {
+        var h2 = h * h;
+        var q0 = Fma(Vector512.Create(P1), h, Vector512.Create(P0));
+        var q1 = Fma(Vector512.Create(P3), h, Vector512.Create(P2));
+        var q2 = Fma(Vector512.Create(P5), h, Vector512.Create(P4));
+        var q3 = Fma(Vector512.Create(P7), h, Vector512.Create(P6));
+        var q4 = Fma(Vector512.Create(P9), h, Vector512.Create(P8));
+        var h4 = h2 * h2;
+        var r0 = Fma(q1, h2, q0);
+        var r1 = Fma(q3, h2, q2);
+        var p = Fma(q4, h4 * h4, Fma(r1, h4, r0));
+        return Fma(-a, a, p);
+    }
+
+    /// <summary>x/2 · erfc(-x/√2) (see the Gelu notes above).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Gelu(Vector256<float> x)
     {
-        var z = x * Vector256.Create(-InvSqrt2);
-        var az = Vector256.Abs(z);
-        var ec = ErfcPositive(az);
-        var big = Vector256.ConditionalSelect(Vector256.GreaterThan(z, Vector256<float>.Zero), ec, Vector256.Create(2f) - ec);
-        var erfc = Vector256.ConditionalSelect(Vector256.LessThan(az, Vector256.Create(0.5f)), Vector256<float>.One - ErfSmall(z), big);
-        var y = Vector256.Create(0.5f) * x * erfc;
-        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
+        var a = Vector256.Abs(x) * Vector256.Create(InvSqrt2);
+        var h = Vector256<float>.One / (a + Vector256.Create(2f));
+        var he = h * GeluExp(GeluExponent(h, a));
+        return x * Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), he, Vector256<float>.One - he);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Gelu(Vector128<float> x)
     {
-        var z = x * Vector128.Create(-InvSqrt2);
-        var az = Vector128.Abs(z);
-        var ec = ErfcPositive(az);
-        var big = Vector128.ConditionalSelect(Vector128.GreaterThan(z, Vector128<float>.Zero), ec, Vector128.Create(2f) - ec);
-        var erfc = Vector128.ConditionalSelect(Vector128.LessThan(az, Vector128.Create(0.5f)), Vector128<float>.One - ErfSmall(z), big);
-        var y = Vector128.Create(0.5f) * x * erfc;
-        return Vector128.ConditionalSelect(Vector128.Equals(x, x), y, x);
+        var a = Vector128.Abs(x) * Vector128.Create(InvSqrt2);
+        var h = Vector128<float>.One / (a + Vector128.Create(2f));
+        var he = h * GeluExp(GeluExponent(h, a));
+        return x * Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), he, Vector128<float>.One - he);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Gelu(Vector512<float> x)
+    {
+        var a = Vector512.Abs(x) * Vector512.Create(InvSqrt2);
+        var d = a + Vector512.Create(2f);
+        Vector512<float> h;
+        if (Avx512F.IsSupported)
+        {
+            d = Vector512.Min(d, Vector512.Create(float.MaxValue));     // x = ±∞: 1/d must come out 0, not ∞·0 = NaN in the Newton step
+            var h0 = Avx512F.Reciprocal14(d);
+            h = Fma(h0, Fma(-d, h0, Vector512<float>.One), h0);   // h0 + h0·(1 - d·h0)
+        }
+        else h = Vector512<float>.One / d;
+        var he = h * GeluExp(GeluExponent(h, a));
+        return x * Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), he, Vector512<float>.One - he);
     }
 
     // ---------------------------------------------------------------- rows
 
-    /// <summary>y[i] = e^(x[i] - sub) (x and y may be the same span); the tail uses MathF.Exp.</summary>
-    public static void ExpRow(ReadOnlySpan<float> x, float sub, Span<float> y, Isa isa)
+    /// <summary>
+    /// y[i] = e^(x[i] - sub) (x and y may be the same span) and returns Σ y[i], summed across vector lanes and two
+    /// accumulators (reordered); the tail uses MathF.Exp. <paramref name="wide"/>: 512-bit vectors on the Vector256
+    /// path where the CPU accelerates them.
+    /// </summary>
+    public static float ExpRow(ReadOnlySpan<float> x, float sub, Span<float> y, Isa isa, bool wide = true)
     {
         ref float rx = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
         ref float ry = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
         int i = 0, len = x.Length;
-        if (isa == Isa.Vector256)
+        float s = 0f;
+        if (isa == Isa.Vector256 && wide && Vector512.IsHardwareAccelerated && len >= 16)
+        {
+            var vs = Vector512.Create(sub);
+            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
+            for (; i <= len - 32; i += 32)
+            {
+                var e0 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
+                var e1 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)(i + 16)) - vs);
+                e0.StoreUnsafe(ref ry, (nuint)i);
+                e1.StoreUnsafe(ref ry, (nuint)(i + 16));
+                acc0 += e0;
+                acc1 += e1;
+            }
+            for (; i <= len - 16; i += 16)
+            {
+                var e0 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
+                e0.StoreUnsafe(ref ry, (nuint)i);
+                acc0 += e0;
+            }
+            acc0 += acc1;
+            var a256 = acc0.GetLower() + acc0.GetUpper();
+            if (i <= len - 8)
+            {
+                var e = Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - Vector256.Create(sub));
+                e.StoreUnsafe(ref ry, (nuint)i);
+                a256 += e;
+                i += 8;
+            }
+            s = Vector256.Sum(a256);
+        }
+        else if (isa == Isa.Vector256 && len >= 8)
         {
             var vs = Vector256.Create(sub);
-            for (; i <= len - 8; i += 8) Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vs).StoreUnsafe(ref ry, (nuint)i);
+            var acc = Vector256<float>.Zero;
+            for (; i <= len - 8; i += 8)
+            {
+                var e = Exp(Vector256.LoadUnsafe(ref rx, (nuint)i) - vs);
+                e.StoreUnsafe(ref ry, (nuint)i);
+                acc += e;
+            }
+            s = Vector256.Sum(acc);
         }
-        if (isa >= Isa.Vector128)
+        if (isa >= Isa.Vector128 && i <= len - 4)
         {
             var vs = Vector128.Create(sub);
-            for (; i <= len - 4; i += 4) Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vs).StoreUnsafe(ref ry, (nuint)i);
+            var acc = Vector128<float>.Zero;
+            for (; i <= len - 4; i += 4)
+            {
+                var e = Exp(Vector128.LoadUnsafe(ref rx, (nuint)i) - vs);
+                e.StoreUnsafe(ref ry, (nuint)i);
+                acc += e;
+            }
+            s += Vector128.Sum(acc);
         }
-        for (; i < len; i++) Unsafe.Add(ref ry, i) = MathF.Exp(Unsafe.Add(ref rx, i) - sub);
+        for (; i < len; i++)
+        {
+            float e = MathF.Exp(Unsafe.Add(ref rx, i) - sub);
+            Unsafe.Add(ref ry, i) = e;
+            s += e;
+        }
+        return s;
     }
 
     /// <summary>Σ e^(x[i] - sub), summed across vector lanes (reordered), without writing anything.</summary>

@@ -15,11 +15,11 @@ public class NormalizationTests
             var x = Check.Data(r, outer * axis * inner, -8f, 8f);
             var expected = new float[x.Length];
             Normalization.SoftmaxScalar(x, expected, outer, axis, inner, log);
-            foreach (var isa in Check.FastPaths())
+            foreach (var (isa, wide) in ElementwiseTests.WidePaths())
             {
                 var y = new float[x.Length];
-                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa);
-                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa}");
+                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa, wide);
+                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa} wide={wide}");
             }
         }
     }
@@ -40,11 +40,39 @@ public class NormalizationTests
             if (t % 5 == 0) x[r.Next(x.Length)] = float.NegativeInfinity;
             var expected = new float[x.Length];
             Normalization.SoftmaxScalar(x, expected, outer, axis, inner, log);
-            foreach (var isa in Check.FastPaths())
+            foreach (var (isa, wide) in ElementwiseTests.WidePaths())
             {
                 var y = new float[x.Length];
-                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa);
-                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa}", 1e-5f, 1e-6f);
+                Normalization.SoftmaxCore(x, y, outer, axis, inner, log, isa, wide);
+                Check.Close(expected, y, $"Softmax outer={outer} axis={axis} inner={inner} log={log} {isa} wide={wide}", 1e-5f, 1e-6f);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Softmax over the last axis at every row length 1..50 (each tail of the 16-, 8- and 4-lane exp-and-sum pass and
+    /// of the scaling pass), with masked (-∞) entries, an all-masked row, a NaN row and a row with +∞: within relative
+    /// 1e-5 + absolute 1e-6 of the reference, NaN where it is NaN.
+    /// </summary>
+    [Fact]
+    public void SoftmaxLastAxisEveryTailWithMaskedAndSpecialRows()
+    {
+        var r = new Random(24);
+        for (int axis = 1; axis <= 50; axis++)
+        {
+            const int outer = 5;
+            var x = Check.Data(r, outer * axis, -30f, 30f);
+            for (int a = 0; a < axis; a += 3) x[a] = float.NegativeInfinity;            // row 0: masked entries
+            if (axis > 1) for (int a = 0; a < axis; a++) x[axis + a] = float.NegativeInfinity; // row 1: all masked
+            x[2 * axis + axis / 2] = float.NaN;                                         // row 2: NaN
+            x[3 * axis + axis - 1] = float.PositiveInfinity;                            // row 3: +∞
+            var expected = new float[x.Length];
+            Normalization.SoftmaxScalar(x, expected, outer, axis, 1, false);
+            foreach (var (isa, wide) in ElementwiseTests.WidePaths())
+            {
+                var y = new float[x.Length];
+                Normalization.SoftmaxCore(x, y, outer, axis, 1, false, isa, wide);
+                Check.Close(expected, y, $"Softmax axis={axis} {isa} wide={wide}", 1e-5f, 1e-6f);
             }
         }
     }
