@@ -17,15 +17,21 @@ namespace EdgeCompile.Kernels;
 /// <item>Tanh: odd polynomial for |x| &lt; 0.625 (Cephes tanhf), 1 - 2/(e^2|x| + 1) above: relative 4e-7.</item>
 /// <item>Erf: Taylor polynomial (7 terms) for |x| &lt; 0.5, 1 - erfc above with erfc = t·exp(-x² + P(t))
 ///   (the reference's Chebyshev fit, evaluated in float): absolute 2e-7.</item>
-/// <item>Gelu: x/2 · erfc(-x/√2) as in the reference (no cancellation for negative x): relative 2e-6 plus
-///   absolute 1e-9 (the float z = -x/√2 and exponent -z² limit the far negative tail, where |Gelu| &lt; 1e-4, to a
-///   relative ~1.5x²·6e-8).</item>
+/// <item>Gelu: x/2 · erfc(-x/√2) as in the reference (no cancellation for negative x), from the reference's erfc fit
+///   alone (see the notes at Gelu): relative 2e-6 plus absolute 1e-9 (the tests' worst |diff|/(|Gelu| + 1e-3) is
+///   9.8e-7 on every path; the float a = |x|/√2 and exponent -a² limit the far negative tail, where |Gelu| &lt; 1e-4, to a
+///   relative ~1.5x²·6e-8; below x ≈ -13 the result is a tiny value of at most 2e-38 where the reference underflows
+///   to 0, -∞ gives NaN as in the reference).</item>
+/// <item>512-bit forms (Exp, Gelu; used on the Vector256 path where AVX-512 is accelerated): the same bounds.</item>
+/// <item>Softmax's exp-and-sum row on 512-bit vectors (<see cref="ExpNonPositive"/>, arguments ≤ 0): relative 4e-7
+///   where the result is normal, absolute 2^-149 below, NaN stays NaN, e^-∞ = 0.</item>
 /// </list>
 /// </summary>
 internal static class VectorMath
 {
     private const float Log2E = 1.44269504088896341f;
     private const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float Ln2 = 0.693147180559945309f;   // one-step reduction (Gelu, softmax rows): r off by |n|·1.9e-9 at most
     private const float ExpHi = 88.8f, ExpLo = -104f;
     // Cephes expf: e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2.
     private const float E0 = 1.9875691500e-4f, E1 = 1.3981999507e-3f, E2 = 8.3334519073e-3f, E3 = 4.1665795894e-2f, E4 = 1.6666665459e-1f, E5 = 5.0000001201e-1f;
@@ -101,6 +107,21 @@ internal static class VectorMath
         var n1 = Vector512.ShiftRightArithmetic(ni, 1);
         var y = e * Vector512.ShiftLeft(n1 + Vector512.Create(127), 23).AsSingle() * Vector512.ShiftLeft(ni - n1 + Vector512.Create(127), 23).AsSingle();
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), y, x + x);
+    }
+
+    /// <summary>
+    /// e^d for d ≤ 0 (a softmax row minus its maximum; NaN stays NaN): d clamped at -104 (e^-104 rounds to 0), n by the
+    /// shifter, r = d - n·ln2 in one step (off by |n|·1.9e-9), the degree-6 Taylor polynomial (1.2e-7), 2^n by
+    /// vscalefps (subnormal results rounded once): within 4e-7 relative where the result is a normal float
+    /// (3.5e-7 + rounding at d = -87, 2e-7 for d ≥ -20), absolute 2^-149 below.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpNonPositive(Vector512<float> d)
+    {
+        var c = Vector512.Max(d, Vector512.Create(ExpLo));
+        var n = Fma(c, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
+        var e = ExpM1Taylor6(Fma(n, Vector512.Create(-Ln2), c)) + Vector512<float>.One;
+        return Avx512F.IsSupported ? Avx512F.Scale(e, n) : Exp(d);
     }
 
     // ---------------------------------------------------------------- sigmoid, tanh
@@ -241,12 +262,13 @@ internal static class VectorMath
     // for every z (erfc(z) for z > 0, 2 - erfc(-z) below: no branch for small |z|; the fit is within 1.2e-7 relative
     // of erfc everywhere, and for z < 0 the result 2 - erfc(a) lies in [1, 2]). The 1/2 is folded in:
     // x/2 · erfc = x · h·E or x · (1 - h·E) with h = t/2 = 1/(2 + a), E = exp(P(2h) - a²), and P(2h) has the
-    // coefficients c_k·2^k (exact in float). P runs in Estrin form (short dependency chains), e^v on v ≤ ~0 by GeluExp:
+    // coefficients c_k·2^k (exact in float). P runs as two Horner chains in h² (even and odd terms), e^v on v ≤ ~0 by GeluExp:
     // no NaN or overflow handling (x · w is NaN for a NaN x whatever w is), v clamped at -87.3 so 2^n stays a normal
     // float (below, e^v is read as e^-87.3 ≈ 1.2e-38: |Gelu| there is below 1e-37, inside the absolute bound), n
-    // rounded with the 1.5·2^23 shifter instead of floor + convert. The 512-bit form takes 1/(2 + a) from vrcp14ps
-    // plus one Newton step (relative 2^-27 before rounding, so within an ulp of the division; 2 + a is capped at the
-    // largest float so that x = ±∞ gives 0, as the division does) and 2^n from vscalefps.
+    // rounded with the 1.5·2^23 shifter instead of floor + convert, r = v - n·ln2 in one step (off by |n|·1.9e-9,
+    // relative 2.4e-7 at the clamp, 4e-8 where |Gelu| > 1e-6). e^r on the reduced
+    // argument is the degree-6 Taylor polynomial (truncation below 1.2e-7 relative for |r| ≤ ln2/2: one fewer term
+    // than Exp, inside Gelu's bound). The 512-bit form applies 2^n with vscalefps.
     private const float P0 = -1.26551223f, P1 = 1.00002368f * 2f, P2 = 0.37409196f * 4f, P3 = 0.09678418f * 8f, P4 = -0.18628806f * 16f,
         P5 = 0.27886807f * 32f, P6 = -1.13520398f * 64f, P7 = 1.48851587f * 128f, P8 = -0.82215223f * 256f, P9 = 0.17087277f * 512f;
     private const float Shifter = 12582912f;   // 1.5·2^23: v·log2e + Shifter rounds to an integer held in the low mantissa bits
@@ -290,16 +312,37 @@ internal static class VectorMath
         return Fma(p, r2, r);
     }
 
+    /// <summary>e^r - 1 ≈ r + r²·(1/2 + r/6 + r²/24 + r³/120 + r⁴/720) (Taylor; |r| ≤ ln2/2: below 1.2e-7 relative).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> ExpM1Taylor6(Vector256<float> r)
+    {
+        var r2 = r * r;
+        var b = Simd.MulAdd(Vector256.Create(1f / 720), r, Vector256.Create(1f / 120));
+        var c = Simd.MulAdd(Vector256.Create(1f / 24), r, Vector256.Create(1f / 6));
+        var p = Simd.MulAdd(Simd.MulAdd(b, r2, c), r, Vector256.Create(0.5f));
+        return Simd.MulAdd(p, r2, r);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> GeluExp(Vector256<float> v)
     {
         v = Vector256.Max(v, Vector256.Create(GeluExpLo));
         var kf = Simd.MulAdd(v, Vector256.Create(Log2E), Vector256.Create(Shifter));
         var n = kf - Vector256.Create(Shifter);
-        var r = Simd.MulAdd(n, Vector256.Create(-Ln2Hi), v);
-        r = Simd.MulAdd(n, Vector256.Create(-Ln2Lo), r);
+        var r = Simd.MulAdd(n, Vector256.Create(-Ln2), v);
         var scale = Vector256.ShiftLeft(kf.AsInt32() + Vector256.Create(127), 23).AsSingle();
-        return Simd.MulAdd(ExpM1Poly(r), scale, scale);
+        return Simd.MulAdd(ExpM1Taylor6(r), scale, scale);
+    }
+
+    /// <summary>e^r - 1 ≈ r + r²·(1/2 + r/6 + r²/24 + r³/120 + r⁴/720) (Taylor; |r| ≤ ln2/2: below 1.2e-7 relative).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ExpM1Taylor6(Vector128<float> r)
+    {
+        var r2 = r * r;
+        var b = Simd.MulAdd(Vector128.Create(1f / 720), r, Vector128.Create(1f / 120));
+        var c = Simd.MulAdd(Vector128.Create(1f / 24), r, Vector128.Create(1f / 6));
+        var p = Simd.MulAdd(Simd.MulAdd(b, r2, c), r, Vector128.Create(0.5f));
+        return Simd.MulAdd(p, r2, r);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -308,10 +351,20 @@ internal static class VectorMath
         v = Vector128.Max(v, Vector128.Create(GeluExpLo));
         var kf = Simd.MulAdd(v, Vector128.Create(Log2E), Vector128.Create(Shifter));
         var n = kf - Vector128.Create(Shifter);
-        var r = Simd.MulAdd(n, Vector128.Create(-Ln2Hi), v);
-        r = Simd.MulAdd(n, Vector128.Create(-Ln2Lo), r);
+        var r = Simd.MulAdd(n, Vector128.Create(-Ln2), v);
         var scale = Vector128.ShiftLeft(kf.AsInt32() + Vector128.Create(127), 23).AsSingle();
-        return Simd.MulAdd(ExpM1Poly(r), scale, scale);
+        return Simd.MulAdd(ExpM1Taylor6(r), scale, scale);
+    }
+
+    /// <summary>e^r - 1 ≈ r + r²·(1/2 + r/6 + r²/24 + r³/120 + r⁴/720) (Taylor; |r| ≤ ln2/2: below 1.2e-7 relative).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpM1Taylor6(Vector512<float> r)
+    {
+        var r2 = r * r;
+        var b = Fma(Vector512.Create(1f / 720), r, Vector512.Create(1f / 120));
+        var c = Fma(Vector512.Create(1f / 24), r, Vector512.Create(1f / 6));
+        var p = Fma(Fma(b, r2, c), r, Vector512.Create(0.5f));
+        return Fma(p, r2, r);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -319,59 +372,54 @@ internal static class VectorMath
     {
         v = Vector512.Max(v, Vector512.Create(GeluExpLo));
         var n = Fma(v, Vector512.Create(Log2E), Vector512.Create(Shifter)) - Vector512.Create(Shifter);
-        var r = Fma(n, Vector512.Create(-Ln2Hi), v);
-        r = Fma(n, Vector512.Create(-Ln2Lo), r);
-        var e = ExpM1Poly(r) + Vector512<float>.One;
+        var e = ExpM1Taylor6(Fma(n, Vector512.Create(-Ln2), v)) + Vector512<float>.One;
         return Avx512F.IsSupported ? Avx512F.Scale(e, n) : e * Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
     }
 
-    /// <summary>P(2h) - a² in Estrin form.</summary>
+    /// <summary>P(2h) - a², P split into its even and odd parts in h² (two interleaved Horner chains).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> GeluExponent(Vector256<float> h, Vector256<float> a)
     {
         var h2 = h * h;
-        var q0 = Simd.MulAdd(Vector256.Create(P1), h, Vector256.Create(P0));
-        var q1 = Simd.MulAdd(Vector256.Create(P3), h, Vector256.Create(P2));
-        var q2 = Simd.MulAdd(Vector256.Create(P5), h, Vector256.Create(P4));
-        var q3 = Simd.MulAdd(Vector256.Create(P7), h, Vector256.Create(P6));
-        var q4 = Simd.MulAdd(Vector256.Create(P9), h, Vector256.Create(P8));
-        var h4 = h2 * h2;
-        var r0 = Simd.MulAdd(q1, h2, q0);
-        var r1 = Simd.MulAdd(q3, h2, q2);
-        var p = Simd.MulAdd(q4, h4 * h4, Simd.MulAdd(r1, h4, r0));
-        return Simd.MulAdd(-a, a, p);
+        var even = Simd.MulAdd(Vector256.Create(P8), h2, Vector256.Create(P6));
+        var odd = Simd.MulAdd(Vector256.Create(P9), h2, Vector256.Create(P7));
+        even = Simd.MulAdd(even, h2, Vector256.Create(P4));
+        odd = Simd.MulAdd(odd, h2, Vector256.Create(P5));
+        even = Simd.MulAdd(even, h2, Vector256.Create(P2));
+        odd = Simd.MulAdd(odd, h2, Vector256.Create(P3));
+        even = Simd.MulAdd(even, h2, Vector256.Create(P0));
+        odd = Simd.MulAdd(odd, h2, Vector256.Create(P1));
+        return Simd.MulAdd(-a, a, Simd.MulAdd(odd, h, even));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> GeluExponent(Vector128<float> h, Vector128<float> a)
     {
         var h2 = h * h;
-        var q0 = Simd.MulAdd(Vector128.Create(P1), h, Vector128.Create(P0));
-        var q1 = Simd.MulAdd(Vector128.Create(P3), h, Vector128.Create(P2));
-        var q2 = Simd.MulAdd(Vector128.Create(P5), h, Vector128.Create(P4));
-        var q3 = Simd.MulAdd(Vector128.Create(P7), h, Vector128.Create(P6));
-        var q4 = Simd.MulAdd(Vector128.Create(P9), h, Vector128.Create(P8));
-        var h4 = h2 * h2;
-        var r0 = Simd.MulAdd(q1, h2, q0);
-        var r1 = Simd.MulAdd(q3, h2, q2);
-        var p = Simd.MulAdd(q4, h4 * h4, Simd.MulAdd(r1, h4, r0));
-        return Simd.MulAdd(-a, a, p);
+        var even = Simd.MulAdd(Vector128.Create(P8), h2, Vector128.Create(P6));
+        var odd = Simd.MulAdd(Vector128.Create(P9), h2, Vector128.Create(P7));
+        even = Simd.MulAdd(even, h2, Vector128.Create(P4));
+        odd = Simd.MulAdd(odd, h2, Vector128.Create(P5));
+        even = Simd.MulAdd(even, h2, Vector128.Create(P2));
+        odd = Simd.MulAdd(odd, h2, Vector128.Create(P3));
+        even = Simd.MulAdd(even, h2, Vector128.Create(P0));
+        odd = Simd.MulAdd(odd, h2, Vector128.Create(P1));
+        return Simd.MulAdd(-a, a, Simd.MulAdd(odd, h, even));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> GeluExponent(Vector512<float> h, Vector512<float> a)
     {
         var h2 = h * h;
-        var q0 = Fma(Vector512.Create(P1), h, Vector512.Create(P0));
-        var q1 = Fma(Vector512.Create(P3), h, Vector512.Create(P2));
-        var q2 = Fma(Vector512.Create(P5), h, Vector512.Create(P4));
-        var q3 = Fma(Vector512.Create(P7), h, Vector512.Create(P6));
-        var q4 = Fma(Vector512.Create(P9), h, Vector512.Create(P8));
-        var h4 = h2 * h2;
-        var r0 = Fma(q1, h2, q0);
-        var r1 = Fma(q3, h2, q2);
-        var p = Fma(q4, h4 * h4, Fma(r1, h4, r0));
-        return Fma(-a, a, p);
+        var even = Fma(Vector512.Create(P8), h2, Vector512.Create(P6));
+        var odd = Fma(Vector512.Create(P9), h2, Vector512.Create(P7));
+        even = Fma(even, h2, Vector512.Create(P4));
+        odd = Fma(odd, h2, Vector512.Create(P5));
+        even = Fma(even, h2, Vector512.Create(P2));
+        odd = Fma(odd, h2, Vector512.Create(P3));
+        even = Fma(even, h2, Vector512.Create(P0));
+        odd = Fma(odd, h2, Vector512.Create(P1));
+        return Fma(-a, a, Fma(odd, h, even));
     }
 
     /// <summary>x/2 · erfc(-x/√2) (see the Gelu notes above).</summary>
@@ -397,15 +445,7 @@ internal static class VectorMath
     public static Vector512<float> Gelu(Vector512<float> x)
     {
         var a = Vector512.Abs(x) * Vector512.Create(InvSqrt2);
-        var d = a + Vector512.Create(2f);
-        Vector512<float> h;
-        if (Avx512F.IsSupported)
-        {
-            d = Vector512.Min(d, Vector512.Create(float.MaxValue));     // x = ±∞: 1/d must come out 0, not ∞·0 = NaN in the Newton step
-            var h0 = Avx512F.Reciprocal14(d);
-            h = Fma(h0, Fma(-d, h0, Vector512<float>.One), h0);   // h0 + h0·(1 - d·h0)
-        }
-        else h = Vector512<float>.One / d;
+        var h = Vector512<float>.One / (a + Vector512.Create(2f));
         var he = h * GeluExp(GeluExponent(h, a));
         return x * Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), he, Vector512<float>.One - he);
     }
@@ -413,9 +453,11 @@ internal static class VectorMath
     // ---------------------------------------------------------------- rows
 
     /// <summary>
-    /// y[i] = e^(x[i] - sub) (x and y may be the same span) and returns Σ y[i], summed across vector lanes and two
-    /// accumulators (reordered); the tail uses MathF.Exp. <paramref name="wide"/>: 512-bit vectors on the Vector256
-    /// path where the CPU accelerates them.
+    /// y[i] = e^(x[i] - sub) for a <paramref name="sub"/> not below any x[i] (the row maximum: softmax), x and y may be
+    /// the same span; returns Σ y[i], summed across vector lanes and two accumulators (reordered); the tail uses
+    /// MathF.Exp. The 256/128-bit vectors use <see cref="Exp(Vector256{float})"/> (2 ulp); <paramref name="wide"/>:
+    /// 512-bit vectors on the Vector256 path where the CPU accelerates them, with <see cref="ExpNonPositive"/> (4e-7
+    /// relative).
     /// </summary>
     public static float ExpRow(ReadOnlySpan<float> x, float sub, Span<float> y, Isa isa, bool wide = true)
     {
@@ -429,8 +471,8 @@ internal static class VectorMath
             Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
             for (; i <= len - 32; i += 32)
             {
-                var e0 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
-                var e1 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)(i + 16)) - vs);
+                var e0 = ExpNonPositive(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
+                var e1 = ExpNonPositive(Vector512.LoadUnsafe(ref rx, (nuint)(i + 16)) - vs);
                 e0.StoreUnsafe(ref ry, (nuint)i);
                 e1.StoreUnsafe(ref ry, (nuint)(i + 16));
                 acc0 += e0;
@@ -438,7 +480,7 @@ internal static class VectorMath
             }
             for (; i <= len - 16; i += 16)
             {
-                var e0 = Exp(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
+                var e0 = ExpNonPositive(Vector512.LoadUnsafe(ref rx, (nuint)i) - vs);
                 e0.StoreUnsafe(ref ry, (nuint)i);
                 acc0 += e0;
             }
