@@ -127,19 +127,36 @@ public static partial class Normalization
     /// inner == 1 (softmax over the last axis): vector max, then one pass of vector exp
     /// (<see cref="VectorMath.Exp(Vector256{float})"/>, 2 ulp) that stores e and sums it (reordered), then a multiply by
     /// 1/Σ (one more rounding than the reference's divide: ≤ 1.5 ulp more). <paramref name="wide"/>: 512-bit vectors
-    /// for the exp pass and the scaling on the Vector256 path where the CPU accelerates them (the tests pass false too). inner &gt; 1: 4 lanes across inner at a time, each lane following
-    /// the reference's order, with the vector exp.
+    /// for the maximum, the exp pass (<see cref="VectorMath.ExpRow"/>: 4e-7 relative there) and the scaling on the Vector256
+    /// path where the CPU accelerates them (the tests pass false too), two rows at a time. inner &gt; 1: 4 lanes across
+    /// inner at a time, each lane following the reference's order, with the vector exp.
     /// </summary>
     internal static void SoftmaxCore(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool log, Isa isa, bool wide = true)
     {
         if (isa == Isa.Scalar) { SoftmaxScalar(x, y, outer, axis, inner, log); return; }
         if (inner == 1)
         {
-            for (int o = 0; o < outer; o++)
+            bool w512 = wide && isa == Isa.Vector256 && Vector512.IsHardwareAccelerated && axis >= 16;
+            int o = 0;
+            if (w512 && !log)
+            {
+                // Two rows at a time: each row is one dependency chain (max, exp-and-sum, 1/Σ, scaling), two give the
+                // core independent work to overlap.
+                for (; o + 1 < outer; o += 2)
+                {
+                    ReadOnlySpan<float> xa = x.Slice(o * axis, axis), xb = x.Slice((o + 1) * axis, axis);
+                    Span<float> ya = y.Slice(o * axis, axis), yb = y.Slice((o + 1) * axis, axis);
+                    float ma = MaxRow512(xa), mb = MaxRow512(xb);
+                    float sa = VectorMath.ExpRow(xa, ma, ya, isa, wide), sb = VectorMath.ExpRow(xb, mb, yb, isa, wide);
+                    ScaleRow(ya, 1f / sa, isa, wide);
+                    ScaleRow(yb, 1f / sb, isa, wide);
+                }
+            }
+            for (; o < outer; o++)
             {
                 ReadOnlySpan<float> xr = x.Slice(o * axis, axis);
                 Span<float> yr = y.Slice(o * axis, axis);
-                float m = wide && isa == Isa.Vector256 && Vector512.IsHardwareAccelerated && axis >= 16 ? MaxRow512(xr) : Reduce.MaxRow(xr, isa);
+                float m = w512 ? MaxRow512(xr) : Reduce.MaxRow(xr, isa);
                 if (log)
                 {
                     float s = VectorMath.ExpSumRow(xr, m, isa);
@@ -215,7 +232,7 @@ public static partial class Normalization
     /// allows). A NaN anywhere makes the softmax row NaN either way (as the reference's MathF.Max chain does): through
     /// the maximum, or through e^(NaN - m) in the sum.
     /// </summary>
-    private static float MaxRow512(ReadOnlySpan<float> row)
+    internal static float MaxRow512(ReadOnlySpan<float> row)
     {
         ref float r = ref MemoryMarshal.GetReference(row);
         int len = row.Length, i = 0;
@@ -236,7 +253,7 @@ public static partial class Normalization
     }
 
     /// <summary>y[i] *= f.</summary>
-    private static void ScaleRow(Span<float> y, float f, Isa isa, bool wide)
+    internal static void ScaleRow(Span<float> y, float f, Isa isa, bool wide)
     {
         ref float r = ref MemoryMarshal.GetReference(y);
         int i = 0, len = y.Length;
