@@ -160,7 +160,9 @@ public static partial class Elementwise
     /// tolerances stated there; the tail elements use the reference); the other transcendental ones run the
     /// reference's scalar function.
     /// </summary>
-    internal static void UnaryCore(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float p0, float p1, Isa isa)
+    /// <remarks><paramref name="wide"/>: on the Vector256 path, Exp and Gelu run 512-bit vectors where the CPU
+    /// accelerates them (AVX-512; the tests pass false to reach the 256-bit code as well).</remarks>
+    internal static void UnaryCore(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float p0, float p1, Isa isa, bool wide = true)
     {
         if (isa == Isa.Scalar) { UnaryReference(op, x, y, p0, p1); return; }
         switch (op)
@@ -171,27 +173,40 @@ public static partial class Elementwise
             case UnaryOp.Clip: x.CopyTo(y); ActivationKernel.ApplyInPlace(Activation.Clip, y, p0, p1, isa); return;
             case UnaryOp.HardSigmoid: x.CopyTo(y); ActivationKernel.ApplyInPlace(Activation.HardSigmoid, y, p0, p1, isa); return;
             case UnaryOp.HardSwish: x.CopyTo(y); ActivationKernel.ApplyInPlace(Activation.HardSwish, y, p0, p1, isa); return;
-            case UnaryOp.Neg: Map<NegOp>(x, y, isa); return;
-            case UnaryOp.Abs: Map<AbsOp>(x, y, isa); return;
-            case UnaryOp.Sqrt: Map<SqrtOp>(x, y, isa); return;
-            case UnaryOp.Reciprocal: Map<ReciprocalOp>(x, y, isa); return;
-            case UnaryOp.Floor: Map<FloorOp>(x, y, isa); return;
-            case UnaryOp.Ceil: Map<CeilOp>(x, y, isa); return;
-            case UnaryOp.Sigmoid: Map<SigmoidOp>(x, y, isa); return;
-            case UnaryOp.Tanh: Map<TanhOp>(x, y, isa); return;
-            case UnaryOp.Exp: Map<ExpOp>(x, y, isa); return;
+            case UnaryOp.Neg: Map<NegOp>(x, y, isa, wide); return;
+            case UnaryOp.Abs: Map<AbsOp>(x, y, isa, wide); return;
+            case UnaryOp.Sqrt: Map<SqrtOp>(x, y, isa, wide); return;
+            case UnaryOp.Reciprocal: Map<ReciprocalOp>(x, y, isa, wide); return;
+            case UnaryOp.Floor: Map<FloorOp>(x, y, isa, wide); return;
+            case UnaryOp.Ceil: Map<CeilOp>(x, y, isa, wide); return;
+            case UnaryOp.Sigmoid: Map<SigmoidOp>(x, y, isa, wide); return;
+            case UnaryOp.Tanh: Map<TanhOp>(x, y, isa, wide); return;
+            case UnaryOp.Exp: Map<ExpOp>(x, y, isa, wide); return;
             case UnaryOp.Log: for (int i = 0; i < x.Length; i++) y[i] = MathF.Log(x[i]); return;
-            case UnaryOp.Gelu: Map<GeluOp>(x, y, isa); return;
-            case UnaryOp.Erf: Map<ErfOp>(x, y, isa); return;
+            case UnaryOp.Gelu: Map<GeluOp>(x, y, isa, wide); return;
+            case UnaryOp.Erf: Map<ErfOp>(x, y, isa, wide); return;
             default: UnaryReference(op, x, y, p0, p1); return;
         }
     }
 
-    private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, Isa isa) where TOp : struct, IUnaryVector
+    private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, Isa isa, bool wide) where TOp : struct, IUnaryVector
     {
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
         int i = 0, len = x.Length;
+        if (TOp.Has512 && wide && isa == Isa.Vector256 && Vector512.IsHardwareAccelerated)
+        {
+            // Two independent vectors per step: the approximations are long dependency chains (four per step
+            // measured 1.5x slower than two on Gelu: the inlined body outgrows what the JIT keeps in registers/inlines).
+            for (; i <= len - 32; i += 32)
+            {
+                var a = TOp.Apply(Vector512.LoadUnsafe(ref rx, (nuint)i));
+                var b = TOp.Apply(Vector512.LoadUnsafe(ref rx, (nuint)(i + 16)));
+                a.StoreUnsafe(ref ry, (nuint)i);
+                b.StoreUnsafe(ref ry, (nuint)(i + 16));
+            }
+            for (; i <= len - 16; i += 16) TOp.Apply(Vector512.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+        }
         if (isa == Isa.Vector256)
             for (; i <= len - 8; i += 8) TOp.Apply(Vector256.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
         for (; i <= len - 4; i += 4) TOp.Apply(Vector128.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
@@ -200,6 +215,8 @@ public static partial class Elementwise
 
     private readonly struct ExpOp : IUnaryVector
     {
+        public static bool Has512 => true;
+        public static Vector512<float> Apply(Vector512<float> x) => VectorMath.Exp(x);
         public static float Apply(float x) => MathF.Exp(x);
         public static Vector256<float> Apply(Vector256<float> x) => VectorMath.Exp(x);
         public static Vector128<float> Apply(Vector128<float> x) => VectorMath.Exp(x);
@@ -228,6 +245,8 @@ public static partial class Elementwise
 
     private readonly struct GeluOp : IUnaryVector
     {
+        public static bool Has512 => true;
+        public static Vector512<float> Apply(Vector512<float> x) => VectorMath.Gelu(x);
         public static float Apply(float x) => SpecialFunctions.Gelu(x);
         public static Vector256<float> Apply(Vector256<float> x) => VectorMath.Gelu(x);
         public static Vector128<float> Apply(Vector128<float> x) => VectorMath.Gelu(x);
@@ -235,6 +254,9 @@ public static partial class Elementwise
 
     internal interface IUnaryVector
     {
+        /// <summary>Whether <see cref="Apply(Vector512{float})"/> exists (used on AVX-512 machines).</summary>
+        static virtual bool Has512 => false;
+        static virtual Vector512<float> Apply(Vector512<float> x) => throw new NotSupportedException();
         static abstract float Apply(float x);
         static abstract Vector256<float> Apply(Vector256<float> x);
         static abstract Vector128<float> Apply(Vector128<float> x);

@@ -124,20 +124,39 @@ public static partial class Normalization
     // ---------------------------------------------------------------- fast paths
 
     /// <summary>
-    /// inner == 1 (softmax over the last axis): vector max, vector exp (<see cref="VectorMath.Exp(Vector256{float})"/>,
-    /// 2 ulp), vector sum (reordered) and divide. inner &gt; 1: 4 lanes across inner at a time, each lane following
-    /// the reference's order, with the vector exp.
+    /// inner == 1 (softmax over the last axis): vector max, then one pass of vector exp
+    /// (<see cref="VectorMath.Exp(Vector256{float})"/>, 2 ulp) that stores e and sums it (reordered), then a multiply by
+    /// 1/Σ (one more rounding than the reference's divide: ≤ 1.5 ulp more). <paramref name="wide"/>: 512-bit vectors
+    /// for the maximum, the exp pass (<see cref="VectorMath.ExpRow"/>: 4e-7 relative there) and the scaling on the Vector256
+    /// path where the CPU accelerates them (the tests pass false too), two rows at a time. inner &gt; 1: 4 lanes across
+    /// inner at a time, each lane following the reference's order, with the vector exp.
     /// </summary>
-    internal static void SoftmaxCore(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool log, Isa isa)
+    internal static void SoftmaxCore(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool log, Isa isa, bool wide = true)
     {
         if (isa == Isa.Scalar) { SoftmaxScalar(x, y, outer, axis, inner, log); return; }
         if (inner == 1)
         {
-            for (int o = 0; o < outer; o++)
+            bool w512 = wide && isa == Isa.Vector256 && Vector512.IsHardwareAccelerated && axis >= 16;
+            int o = 0;
+            if (w512 && !log)
+            {
+                // Two rows at a time: each row is one dependency chain (max, exp-and-sum, 1/Σ, scaling), two give the
+                // core independent work to overlap.
+                for (; o + 1 < outer; o += 2)
+                {
+                    ReadOnlySpan<float> xa = x.Slice(o * axis, axis), xb = x.Slice((o + 1) * axis, axis);
+                    Span<float> ya = y.Slice(o * axis, axis), yb = y.Slice((o + 1) * axis, axis);
+                    float ma = MaxRow512(xa), mb = MaxRow512(xb);
+                    float sa = VectorMath.ExpRow(xa, ma, ya, isa, wide), sb = VectorMath.ExpRow(xb, mb, yb, isa, wide);
+                    ScaleRow(ya, 1f / sa, isa, wide);
+                    ScaleRow(yb, 1f / sb, isa, wide);
+                }
+            }
+            for (; o < outer; o++)
             {
                 ReadOnlySpan<float> xr = x.Slice(o * axis, axis);
                 Span<float> yr = y.Slice(o * axis, axis);
-                float m = Reduce.MaxRow(xr, isa);
+                float m = w512 ? MaxRow512(xr) : Reduce.MaxRow(xr, isa);
                 if (log)
                 {
                     float s = VectorMath.ExpSumRow(xr, m, isa);
@@ -146,9 +165,8 @@ public static partial class Normalization
                 }
                 else
                 {
-                    VectorMath.ExpRow(xr, m, yr, isa);
-                    float s = Reduce.SumRow(yr, isa);
-                    DivideRow(yr, s, isa);
+                    float s = VectorMath.ExpRow(xr, m, yr, isa, wide);
+                    ScaleRow(yr, 1f / s, isa, wide);
                 }
             }
             return;
@@ -209,18 +227,49 @@ public static partial class Normalization
         }
     }
 
-    private static void DivideRow(Span<float> y, float s, Isa isa)
+    /// <summary>
+    /// The row's maximum with 512-bit vectors (len ≥ 16; the last vector overlaps the previous ones, which a maximum
+    /// allows). A NaN anywhere makes the softmax row NaN either way (as the reference's MathF.Max chain does): through
+    /// the maximum, or through e^(NaN - m) in the sum.
+    /// </summary>
+    internal static float MaxRow512(ReadOnlySpan<float> row)
+    {
+        ref float r = ref MemoryMarshal.GetReference(row);
+        int len = row.Length, i = 0;
+        var m0 = Vector512.LoadUnsafe(ref r);
+        var m1 = m0;
+        for (; i <= len - 32; i += 32)
+        {
+            m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref r, (nuint)i));
+            m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref r, (nuint)(i + 16)));
+        }
+        for (; i <= len - 16; i += 16) m0 = Vector512.Max(m0, Vector512.LoadUnsafe(ref r, (nuint)i));
+        if (i < len) m1 = Vector512.Max(m1, Vector512.LoadUnsafe(ref r, (nuint)(len - 16)));
+        m0 = Vector512.Max(m0, m1);
+        var m256 = Vector256.Max(m0.GetLower(), m0.GetUpper());
+        var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+        float m = MathF.Max(MathF.Max(m128.GetElement(0), m128.GetElement(1)), MathF.Max(m128.GetElement(2), m128.GetElement(3)));
+        return m;
+    }
+
+    /// <summary>y[i] *= f.</summary>
+    internal static void ScaleRow(Span<float> y, float f, Isa isa, bool wide)
     {
         ref float r = ref MemoryMarshal.GetReference(y);
         int i = 0, len = y.Length;
+        if (isa == Isa.Vector256 && wide && Vector512.IsHardwareAccelerated)
+        {
+            var vf = Vector512.Create(f);
+            for (; i <= len - 16; i += 16) (Vector512.LoadUnsafe(ref r, (nuint)i) * vf).StoreUnsafe(ref r, (nuint)i);
+        }
         if (isa == Isa.Vector256)
         {
-            var vs = Vector256.Create(s);
-            for (; i <= len - 8; i += 8) (Vector256.LoadUnsafe(ref r, (nuint)i) / vs).StoreUnsafe(ref r, (nuint)i);
+            var vf = Vector256.Create(f);
+            for (; i <= len - 8; i += 8) (Vector256.LoadUnsafe(ref r, (nuint)i) * vf).StoreUnsafe(ref r, (nuint)i);
         }
-        var vs4 = Vector128.Create(s);
-        for (; i <= len - 4; i += 4) (Vector128.LoadUnsafe(ref r, (nuint)i) / vs4).StoreUnsafe(ref r, (nuint)i);
-        for (; i < len; i++) y[i] /= s;
+        var vf4 = Vector128.Create(f);
+        for (; i <= len - 4; i += 4) (Vector128.LoadUnsafe(ref r, (nuint)i) * vf4).StoreUnsafe(ref r, (nuint)i);
+        for (; i < len; i++) Unsafe.Add(ref r, i) *= f;
     }
 
     /// <summary>Vector sums for mean and variance (reordered), then a vector normalise-scale-shift per row.</summary>

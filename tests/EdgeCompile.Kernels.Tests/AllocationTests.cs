@@ -50,6 +50,7 @@ public class AllocationTests
             ("Elementwise.Binary", () => Elementwise.Binary(BinaryOp.Mul, x, bias.AsSpan(0, 8), ew, Shape3, Strides3, PerChannel3)),
             ("Normalization.Softmax", () => Normalization.Softmax(x, ew, 2 * 8 * 9, 11, 1, false)),
             ("Normalization.Softmax", () => Normalization.Softmax(x, ew, 2, 8, 99, true)),
+            ("Normalization.Softmax", () => Normalization.Softmax(x, ew, 18, 88, 1, false)),   // 512-bit rows, two at a time
             ("Normalization.LayerNorm", () => Normalization.LayerNorm(x, scale, scale, ew, 2 * 8 * 9, 11, 1e-5f)),
             ("Normalization.ChannelAffine", () => Normalization.ChannelAffine(x, bias.AsSpan(0, 8), bias.AsSpan(0, 8), ew, 2, 8, 99)),
             ("Reduce.Run", () => Reduce.Run(ReduceOp.Mean, x, red, 2 * 8 * 9, 11, 1)),
