@@ -20,7 +20,7 @@ public static class Conv
         Activation act, float p0, float p1)
     {
         Validate(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
-        Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, KernelPaths.Best);
+        Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, KernelPaths.BestGemm);
     }
 
     internal static void Validate(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
@@ -94,13 +94,13 @@ public static class Conv
         else if (kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width)
             Conv2D1x1(x, w, bias, y, n, c, h * width, k, group, act, p0, p1, isa);
         else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2)
-            Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa);
+            Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
         else if (k / group >= 4 && Im2ColBlock(kh * kw, oh * ow) > 0)
             Conv2DIm2Col(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
         else if (strideW == 1 && k / group >= 4)
             Conv2DShiftedGemm(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
         else
-            Conv2DDirect(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
+            Conv2DDirect(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa.General());
     }
 
     /// <summary>Floats of the im2col panel on the stack (64 KiB): kernels allocate nothing and keep no shared state.</summary>
@@ -169,7 +169,7 @@ public static class Conv
                             {
                                 ref float row = ref Unsafe.Add(ref rp, (ky * kw + kx) * cols);
                                 GatherRow(ref rx, xBase + ic0 * planeIn, ref row, j0, cols, h, width, ow, strideH, strideW,
-                                    ky * dilationH - padTop, kx * dilationW - padLeft, chans, planeIn, taps * cols, isa);
+                                    ky * dilationH - padTop, kx * dilationW - padLeft, chans, planeIn, taps * cols, isa.General());
                             }
                         // y[kg, j0..j0+cols) (+)= W[kg, ic0*taps .. (ic0+chans)*taps) @ panel.
                         bool lastChunk = ic0 + chans >= cg;
@@ -297,7 +297,7 @@ public static class Conv
                                 yb.Slice(oy * ow + lo), planeOut, kg, cg, hi - lo, accumulate: true, isa);
                         }
                     }
-                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa);
+                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa.General());
             }
     }
 

@@ -63,7 +63,7 @@ public static partial class Gemm
             RowTimesTransposed<TLayer>(a, b, c, y, Isa.Vector256);
         else
             RunCore(a, b, c, y, TLayer.M, TLayer.K, TLayer.N, TLayer.TransA, TLayer.TransB, TLayer.Alpha, TLayer.Beta,
-                TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1, KernelPaths.Best);
+                TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1, KernelPaths.BestGemm);
     }
 
     /// <summary>

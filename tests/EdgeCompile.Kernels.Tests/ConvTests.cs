@@ -19,7 +19,7 @@ public class ConvTests
         int oh = s.Oh, ow = s.Ow;
         var expected = new float[s.N * s.K * oh * ow];
         Conv.Conv2DScalar(x, w, bias, expected, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, oh, ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1);
-        foreach (var isa in Check.FastPaths())
+        foreach (var isa in Check.GemmPaths())
         {
             var y = new float[expected.Length];
             Conv.Conv2DCore(x, w, bias, y, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, oh, ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1, isa);
@@ -118,7 +118,7 @@ public class ConvTests
             var expected = new float[s.N * s.K * s.Oh * s.Ow];
             Conv.Conv2DScalar(x, w, bias, expected, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1);
             float abs = 2e-6f * MathF.Sqrt(cg * kh * kw) + 1e-6f;
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = new float[expected.Length];
                 Conv.Conv2DIm2Col(x, w, bias, y, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1, isa);
@@ -162,7 +162,7 @@ public class ConvTests
             var act = Check.RandomActivation(r, out float p0, out float p1);
             var expected = new float[s.N * c * s.Oh * s.Ow];
             Conv.Conv2DScalar(x, w, bias, expected, s.N, c, s.H, s.W, c, 3, 3, s.Oh, s.Ow, s.Sh, 2, s.Pt, s.Pl, s.Dh, s.Dw, c, act, p0, p1);
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = new float[expected.Length];
                 Conv.Conv2DDepthwise3x3(x, w, bias, y, s.N, c, s.H, s.W, s.Oh, s.Ow, s.Sh, 2, s.Pt, s.Pl, s.Dh, s.Dw, act, p0, p1, isa);
