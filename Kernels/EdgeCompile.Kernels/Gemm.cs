@@ -503,10 +503,12 @@ public static partial class Gemm
     /// <see cref="MultiplyNN(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, bool, ReadOnlySpan{float}, Activation, float, float, Isa)"/>
     /// on 8x16 tiles of zmm accumulators (8 rows of C x one 16-float vector: 8 independent FMA chains, one B load and
     /// eight broadcasts per k). m &gt;= 8 and n &gt;= 16. Rows past the last multiple of 8 take the Vector256 path. With
-    /// k &gt;= <see cref="PackMinDepth"/> B is packed per k block into 16-column strips, the last one zero-padded and
-    /// computed into a stack tile (so a 49-wide C, a 7x7 plane, runs 4 vector strips, not 3 and a scalar column);
-    /// below it the tiles read B in place, row strip by row strip of C, and the column tail takes the Vector256 path.
-    /// Same order of sums per element as the other paths (bias, then the products in order).
+    /// k &gt;= <see cref="PackMinDepth"/> B is packed per k block into 16-column strips; a last strip of fewer than
+    /// <see cref="DotTailMaxWidth"/> columns (a 7x7 plane is 49 = 3 x 16 + 1 columns) is computed as dot products along k
+    /// when A's rows are contiguous (<see cref="DotTile8x1"/>, a reordered sum), else zero-padded to 16 and computed into a
+    /// stack tile. Below that depth the tiles read B in place, row strip by row strip of C, and the column tail takes
+    /// the Vector256 path. The tiles keep the order of sums per element of the other paths (bias, then the products in
+    /// order).
     /// </summary>
     [SkipLocalsInit]
     private static void Multiply512(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int ldb,
@@ -558,6 +560,11 @@ public static partial class Gemm
         Span<float> tile = stackalloc float[8 * 16];
         ref float rp = ref MemoryMarshal.GetReference(panel);
         ref float rt = ref MemoryMarshal.GetReference(tile);
+        // A last strip narrower than DotTailMaxWidth, when A's rows are contiguous along k, is computed as dot products
+        // (B's columns copied contiguous along k into the panel): a padded 16-wide strip would do 16 columns' work.
+        int tailW = n & 15;
+        bool dotTail = csA == 1 && tailW > 0 && tailW < DotTailMaxWidth;
+        int nVec = dotTail ? n - tailW : n;
         ref float rc = ref MemoryMarshal.GetReference(c);
         bool hasBias = firstInit == InitBias;
         int pc = 0;
@@ -570,7 +577,24 @@ public static partial class Gemm
             ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
             Activation inRegisters = last && IsVectorActivation(act) ? act : Activation.None;
             bool perTile = last && act != Activation.None && inRegisters == Activation.None;
-            for (int j = 0; j < n; j += 16)
+            if (dotTail)
+            {
+                for (int t = 0; t < tailW; t++)
+                {
+                    ref float src = ref Unsafe.Add(ref bk, nVec + t);
+                    ref float dst = ref Unsafe.Add(ref rp, t * KBlock);
+                    for (int p = 0; p < kc; p++) Unsafe.Add(ref dst, p) = Unsafe.Add(ref src, p * ldb);
+                }
+                for (int i = 0; i < m8; i += 8)
+                {
+                    ref float ai = ref Unsafe.Add(ref ak, i * rsA);
+                    ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                    for (int t = 0; t < tailW; t++)
+                        DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rp, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
+                            last ? act : Activation.None, p0, p1);
+                }
+            }
+            for (int j = 0; j < nVec; j += 16)
             {
                 int w = Math.Min(16, n - j);
                 ref float src = ref Unsafe.Add(ref bk, j);
@@ -612,6 +636,83 @@ public static partial class Gemm
             pc += kc;
         }
         while (pc < k);
+    }
+
+    /// <summary>Last strips narrower than this (with csA = 1) take <see cref="DotTile8x1"/> in <see cref="Multiply512Packed"/>.</summary>
+    internal const int DotTailMaxWidth = 8;
+
+    /// <summary>
+    /// One column of 8 rows as dot products along k: C[r] = init + A[r, 0..k) . col[0..k) for r in [0, 8) (A rows at a0 +
+    /// r*rsA, contiguous along k; col contiguous), then <paramref name="act"/> (any activation, scalar). The sum runs in 16
+    /// lanes (then 8, then in order) and is reduced across lanes, so it is reordered against the reference: tolerance,
+    /// as for <see cref="MultiplyNT"/>. Init and bias come first, as in the tiles.
+    /// </summary>
+    private static void DotTile8x1(ref float a0, int rsA, ref float col, int k, ref float c0, int ldc, int init, ref float bias0,
+        Activation act, float p0, float p1)
+    {
+        ref float a1 = ref Unsafe.Add(ref a0, rsA);
+        ref float a2 = ref Unsafe.Add(ref a1, rsA);
+        ref float a3 = ref Unsafe.Add(ref a2, rsA);
+        ref float a4 = ref Unsafe.Add(ref a3, rsA);
+        ref float a5 = ref Unsafe.Add(ref a4, rsA);
+        ref float a6 = ref Unsafe.Add(ref a5, rsA);
+        ref float a7 = ref Unsafe.Add(ref a6, rsA);
+        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        nuint p = 0, kk = (nuint)k;
+        for (; p + 16 <= kk; p += 16)
+        {
+            var bv = Vector512.LoadUnsafe(ref col, p);
+            s0 = Simd.MulAdd(Vector512.LoadUnsafe(ref a0, p), bv, s0);
+            s1 = Simd.MulAdd(Vector512.LoadUnsafe(ref a1, p), bv, s1);
+            s2 = Simd.MulAdd(Vector512.LoadUnsafe(ref a2, p), bv, s2);
+            s3 = Simd.MulAdd(Vector512.LoadUnsafe(ref a3, p), bv, s3);
+            s4 = Simd.MulAdd(Vector512.LoadUnsafe(ref a4, p), bv, s4);
+            s5 = Simd.MulAdd(Vector512.LoadUnsafe(ref a5, p), bv, s5);
+            s6 = Simd.MulAdd(Vector512.LoadUnsafe(ref a6, p), bv, s6);
+            s7 = Simd.MulAdd(Vector512.LoadUnsafe(ref a7, p), bv, s7);
+        }
+        Vector256<float> h0 = s0.GetLower() + s0.GetUpper(), h1 = s1.GetLower() + s1.GetUpper();
+        Vector256<float> h2 = s2.GetLower() + s2.GetUpper(), h3 = s3.GetLower() + s3.GetUpper();
+        Vector256<float> h4 = s4.GetLower() + s4.GetUpper(), h5 = s5.GetLower() + s5.GetUpper();
+        Vector256<float> h6 = s6.GetLower() + s6.GetUpper(), h7 = s7.GetLower() + s7.GetUpper();
+        if (p + 8 <= kk)
+        {
+            var bv = Vector256.LoadUnsafe(ref col, p);
+            h0 = Simd.MulAdd(Vector256.LoadUnsafe(ref a0, p), bv, h0);
+            h1 = Simd.MulAdd(Vector256.LoadUnsafe(ref a1, p), bv, h1);
+            h2 = Simd.MulAdd(Vector256.LoadUnsafe(ref a2, p), bv, h2);
+            h3 = Simd.MulAdd(Vector256.LoadUnsafe(ref a3, p), bv, h3);
+            h4 = Simd.MulAdd(Vector256.LoadUnsafe(ref a4, p), bv, h4);
+            h5 = Simd.MulAdd(Vector256.LoadUnsafe(ref a5, p), bv, h5);
+            h6 = Simd.MulAdd(Vector256.LoadUnsafe(ref a6, p), bv, h6);
+            h7 = Simd.MulAdd(Vector256.LoadUnsafe(ref a7, p), bv, h7);
+            p += 8;
+        }
+        float d0 = Vector256.Sum(h0), d1 = Vector256.Sum(h1), d2 = Vector256.Sum(h2), d3 = Vector256.Sum(h3);
+        float d4 = Vector256.Sum(h4), d5 = Vector256.Sum(h5), d6 = Vector256.Sum(h6), d7 = Vector256.Sum(h7);
+        for (; p < kk; p++)
+        {
+            float bv = Unsafe.Add(ref col, p);
+            d0 += Unsafe.Add(ref a0, p) * bv; d1 += Unsafe.Add(ref a1, p) * bv;
+            d2 += Unsafe.Add(ref a2, p) * bv; d3 += Unsafe.Add(ref a3, p) * bv;
+            d4 += Unsafe.Add(ref a4, p) * bv; d5 += Unsafe.Add(ref a5, p) * bv;
+            d6 += Unsafe.Add(ref a6, p) * bv; d7 += Unsafe.Add(ref a7, p) * bv;
+        }
+        StoreDotTail(ref c0, init, ref bias0, 0, d0, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, ldc), init, ref bias0, 1, d1, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 2 * ldc), init, ref bias0, 2, d2, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 3 * ldc), init, ref bias0, 3, d3, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 4 * ldc), init, ref bias0, 4, d4, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 5 * ldc), init, ref bias0, 5, d5, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 6 * ldc), init, ref bias0, 6, d6, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 7 * ldc), init, ref bias0, 7, d7, act, p0, p1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDotTail(ref float cr, int init, ref float bias0, int r, float dot, Activation act, float p0, float p1)
+    {
+        float v = InitScalar(init, ref cr, ref bias0, r) + dot;
+        cr = act == Activation.None ? v : ActivationKernel.Apply(act, v, p0, p1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
