@@ -44,6 +44,8 @@ public static class KernelTimes
         Conv("Conv 3->32 224x224 3x3/2 (MobileNetV2 stem)", 3, 224, 32, 3, 2, 1, reps);
         Conv("Conv dw 144 56x56 3x3 (MobileNetV2)", 144, 56, 144, 3, 1, 144, reps);
         Conv("Conv dw 96 112x112 3x3/2 (MobileNetV2)", 96, 112, 96, 3, 2, 96, reps);
+        Conv("Conv dw 576 14x14 3x3 (MobileNetV2)", 576, 14, 576, 3, 1, 576, reps);
+        Conv("Conv dw 32 112x112 3x3 (MobileNetV2)", 32, 112, 32, 3, 1, 32, reps);
         return 0;
     }
 
