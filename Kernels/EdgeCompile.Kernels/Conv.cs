@@ -448,8 +448,9 @@ public static class Conv
     /// One output row of the padded-row depthwise 3x3: y[o] = act(bias + sum over (ky, kx) in order of w[ky, kx] *
     /// r_ky[o + t_kx]) for o in [0, ow), with t_0 = 0, t_1 = <paramref name="t1"/>, t_2 = <paramref name="t2"/>. Four vectors
     /// of 8 outputs per step (four independent chains of 9 FMAs), then one, then a last vector overlapping its
-    /// predecessor (outputs are written, not accumulated); rows narrower than 8 one output at a time.
+    /// predecessor (outputs are written, not accumulated); a row narrower than 8 as one vector through a stack temp.
     /// </summary>
+    [SkipLocalsInit]
     private static void DepthwiseRow(ref float r0, ref float r1, ref float r2, int t1, int t2, ref float wk, float bias,
         ref float yo, int ow, Activation act, float p0, float p1)
     {
@@ -496,20 +497,23 @@ public static class Conv
                 o += 8;
             }
         else
-            for (; o < ow; o++)
-            {
-                float acc = bias;
-                acc += wk * Unsafe.Add(ref r0, o);
-                acc += Unsafe.Add(ref wk, 1) * Unsafe.Add(ref r01, o);
-                acc += Unsafe.Add(ref wk, 2) * Unsafe.Add(ref r02, o);
-                acc += Unsafe.Add(ref wk, 3) * Unsafe.Add(ref r1, o);
-                acc += Unsafe.Add(ref wk, 4) * Unsafe.Add(ref r11, o);
-                acc += Unsafe.Add(ref wk, 5) * Unsafe.Add(ref r12, o);
-                acc += Unsafe.Add(ref wk, 6) * Unsafe.Add(ref r2, o);
-                acc += Unsafe.Add(ref wk, 7) * Unsafe.Add(ref r21, o);
-                acc += Unsafe.Add(ref wk, 8) * Unsafe.Add(ref r22, o);
-                Unsafe.Add(ref yo, o) = act == Activation.None ? acc : ActivationKernel.Apply(act, acc, p0, p1);
-            }
+        {
+            // A row narrower than one vector (a 7x7 plane): one vector, stored through a stack temp (the padded rows
+            // hold every tap of 8 outputs; only ow of them are written to y).
+            var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref r0), vb);
+            acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref r01), acc);
+            acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref r02), acc);
+            acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref r1), acc);
+            acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref r11), acc);
+            acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref r12), acc);
+            acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref r2), acc);
+            acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref r21), acc);
+            acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref r22), acc);
+            if (act != Activation.None) acc = ActivationKernel.Apply256(act, acc, q0, q1);
+            Span<float> tmp = stackalloc float[8];
+            acc.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
+            tmp.Slice(0, ow).CopyTo(MemoryMarshal.CreateSpan(ref yo, ow));
+        }
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ public static class KernelTimes
         Conv("Conv dw 96 112x112 3x3/2 (MobileNetV2)", 96, 112, 96, 3, 2, 96, reps);
         Conv("Conv dw 576 14x14 3x3 (MobileNetV2)", 576, 14, 576, 3, 1, 576, reps);
         Conv("Conv dw 32 112x112 3x3 (MobileNetV2)", 32, 112, 32, 3, 1, 32, reps);
+        Conv("Conv dw 960 7x7 3x3 (MobileNetV2)", 960, 7, 960, 3, 1, 960, reps);
         return 0;
     }
 
