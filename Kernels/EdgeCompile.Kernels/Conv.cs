@@ -20,7 +20,7 @@ public static class Conv
         Activation act, float p0, float p1)
     {
         Validate(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
-        Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, KernelPaths.Best);
+        Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, KernelPaths.BestGemm);
     }
 
     internal static void Validate(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
@@ -93,14 +93,16 @@ public static class Conv
             Conv2DScalar(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1);
         else if (kh == 1 && kw == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oh == h && ow == width)
             Conv2D1x1(x, w, bias, y, n, c, h * width, k, group, act, p0, p1, isa);
+        else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2 && DepthwisePaddedApplies(isa.General(), strideW, dilationH, dilationW, ow))
+            Conv2DDepthwise3x3Padded(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2)
-            Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa);
+            Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
         else if (k / group >= 4 && Im2ColBlock(kh * kw, oh * ow) > 0)
             Conv2DIm2Col(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
         else if (strideW == 1 && k / group >= 4)
             Conv2DShiftedGemm(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
         else
-            Conv2DDirect(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
+            Conv2DDirect(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa.General());
     }
 
     /// <summary>Floats of the im2col panel on the stack (64 KiB): kernels allocate nothing and keep no shared state.</summary>
@@ -169,7 +171,7 @@ public static class Conv
                             {
                                 ref float row = ref Unsafe.Add(ref rp, (ky * kw + kx) * cols);
                                 GatherRow(ref rx, xBase + ic0 * planeIn, ref row, j0, cols, h, width, ow, strideH, strideW,
-                                    ky * dilationH - padTop, kx * dilationW - padLeft, chans, planeIn, taps * cols, isa);
+                                    ky * dilationH - padTop, kx * dilationW - padLeft, chans, planeIn, taps * cols, isa.General());
                             }
                         // y[kg, j0..j0+cols) (+)= W[kg, ic0*taps .. (ic0+chans)*taps) @ panel.
                         bool lastChunk = ic0 + chans >= cg;
@@ -297,7 +299,7 @@ public static class Conv
                                 yb.Slice(oy * ow + lo), planeOut, kg, cg, hi - lo, accumulate: true, isa);
                         }
                     }
-                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa);
+                ActivationKernel.ApplyInPlace(act, yb, p0, p1, isa.General());
             }
     }
 
@@ -371,6 +373,191 @@ public static class Conv
     /// <summary>One past the last output column whose tap is &lt;= width-1, given num = width-1-shift.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ColumnsTo(int num, int stride) => num < 0 ? 0 : num / stride + 1;
+
+    /// <summary>Longest padded input row of <see cref="Conv2DDepthwise3x3Padded"/> (floats; its stack is 5 such rows, 40 KiB).</summary>
+    internal const int DepthwiseRowMax = 2048;
+
+    /// <summary>Padded row length of <see cref="Conv2DDepthwise3x3Padded"/>: every tap of ow outputs plus a 16-float vector overrun.</summary>
+    private static int DepthwisePaddedRow(int ow, int strideW, int dilationW) => (ow - 1) * strideW + 2 * dilationW + 17;
+
+    /// <summary>
+    /// Whether <see cref="Conv2DDepthwise3x3Padded"/> runs the shape: the Vector256 path (AVX2 for strideW 2), a
+    /// vertical dilation that keeps the three rows of a window in distinct ring slots (not a multiple of 3), and
+    /// padded rows within <see cref="DepthwiseRowMax"/>.
+    /// </summary>
+    internal static bool DepthwisePaddedApplies(Isa isa, int strideW, int dilationH, int dilationW, int ow)
+        => isa == Isa.Vector256 && (strideW == 1 || Avx2.IsSupported) && dilationH % 3 != 0 && ow >= 1
+           && (long)(ow - 1) * strideW + 2L * dilationW + 17 <= DepthwiseRowMax;
+
+    /// <summary>
+    /// Depthwise 3x3 (one input and one output channel per group), strideW 1 or 2, on the Vector256 path: each input
+    /// row is copied once into a ring of three zero-padded stack rows (rows above and below the input read a zero row;
+    /// for strideW 2 the copy is split into its even and odd columns, so every tap is a plain vector load), and every
+    /// output, borders included, is computed with no bounds tests, four vectors of 8 at a time
+    /// (<see cref="DepthwiseRow"/>). Order per output: bias, then (ky, kx), as in the reference; taps in the padding
+    /// add w * 0 instead of being skipped, which is identical for finite weights (up to the sign of a zero result), as
+    /// in the im2col path. Piecewise-linear activations are applied in registers, the others once per plane.
+    /// Stack: 5 rows of <see cref="DepthwisePaddedRow"/> floats, at most <see cref="DepthwiseRowMax"/> each (40 KiB).
+    /// </summary>
+    [SkipLocalsInit]
+    internal static void Conv2DDepthwise3x3Padded(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        int n, int c, int h, int width, int oh, int ow, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW,
+        Activation act, float p0, float p1)
+    {
+        int wp = DepthwisePaddedRow(ow, strideW, dilationW);
+        Span<float> rows = stackalloc float[5 * wp];
+        // Slot 3 is the zero row, slot 4 the strideW-2 staging row. The padding columns of every slot are the same for
+        // every input row, so they are zeroed once here and a row copy writes only the input's columns.
+        rows.Clear();
+        ref float rr = ref MemoryMarshal.GetReference(rows);
+        ref float zero = ref Unsafe.Add(ref rr, 3 * wp);
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rw = ref MemoryMarshal.GetReference(w);
+        ref float ry = ref MemoryMarshal.GetReference(y);
+        Span<int> tags = stackalloc int[3];
+        // Input columns [0, count) land at [padLeft, padLeft + count) of a padded row; the rest of the row is zeros.
+        int lead = Math.Min(padLeft, wp), count = Math.Max(0, Math.Min(width, wp - padLeft));
+        bool inRegisters = Gemm.IsVectorActivation(act);
+        // Where tap kx of a window starts within a (padded or split) row: strideW 1: kx*dilationW; strideW 2: padded index
+        // 2o + m (m = kx*dilationW) is even[o + m/2] or odd[o + (m-1)/2], the odd half starting at `half`.
+        int half = (wp + 1) / 2;
+        int t1 = strideW == 1 ? dilationW : dilationW % 2 == 0 ? dilationW / 2 : half + (dilationW - 1) / 2;
+        int t2 = strideW == 1 ? 2 * dilationW : dilationW;
+        for (int b = 0; b < n; b++)
+            for (int ch = 0; ch < c; ch++)
+            {
+                tags.Fill(int.MinValue);
+                int xPlane = (b * c + ch) * h * width;
+                ref float wk = ref Unsafe.Add(ref rw, ch * 9);
+                float bv = bias.IsEmpty ? 0f : bias[ch];
+                int planeOffset = (b * c + ch) * oh * ow;
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    int iy0 = oy * strideH - padTop;
+                    ref float x0 = ref PaddedRow(ref rx, xPlane, iy0, h, width, wp, lead, count, strideW, ref rr, ref zero, tags);
+                    ref float x1 = ref PaddedRow(ref rx, xPlane, iy0 + dilationH, h, width, wp, lead, count, strideW, ref rr, ref zero, tags);
+                    ref float x2 = ref PaddedRow(ref rx, xPlane, iy0 + 2 * dilationH, h, width, wp, lead, count, strideW, ref rr, ref zero, tags);
+                    DepthwiseRow(ref x0, ref x1, ref x2, t1, t2, ref wk, bv, ref Unsafe.Add(ref ry, planeOffset + oy * ow), ow,
+                        inRegisters ? act : Activation.None, p0, p1);
+                }
+                if (!inRegisters) ActivationKernel.ApplyInPlace(act, y.Slice(planeOffset, oh * ow), p0, p1, Isa.Vector256);
+            }
+    }
+
+    /// <summary>
+    /// One output row of the padded-row depthwise 3x3: y[o] = act(bias + sum over (ky, kx) in order of w[ky, kx] *
+    /// r_ky[o + t_kx]) for o in [0, ow), with t_0 = 0, t_1 = <paramref name="t1"/>, t_2 = <paramref name="t2"/>. Four vectors
+    /// of 8 outputs per step (four independent chains of 9 FMAs), then one, then a last vector overlapping its
+    /// predecessor (outputs are written, not accumulated); a row narrower than 8 as one vector through a stack temp.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void DepthwiseRow(ref float r0, ref float r1, ref float r2, int t1, int t2, ref float wk, float bias,
+        ref float yo, int ow, Activation act, float p0, float p1)
+    {
+        var w0 = Vector256.Create(wk); var w1 = Vector256.Create(Unsafe.Add(ref wk, 1)); var w2 = Vector256.Create(Unsafe.Add(ref wk, 2));
+        var w3 = Vector256.Create(Unsafe.Add(ref wk, 3)); var w4 = Vector256.Create(Unsafe.Add(ref wk, 4)); var w5 = Vector256.Create(Unsafe.Add(ref wk, 5));
+        var w6 = Vector256.Create(Unsafe.Add(ref wk, 6)); var w7 = Vector256.Create(Unsafe.Add(ref wk, 7)); var w8 = Vector256.Create(Unsafe.Add(ref wk, 8));
+        var vb = Vector256.Create(bias);
+        ref float r01 = ref Unsafe.Add(ref r0, t1); ref float r02 = ref Unsafe.Add(ref r0, t2);
+        ref float r11 = ref Unsafe.Add(ref r1, t1); ref float r12 = ref Unsafe.Add(ref r1, t2);
+        ref float r21 = ref Unsafe.Add(ref r2, t1); ref float r22 = ref Unsafe.Add(ref r2, t2);
+        var q0 = Vector256.Create(p0); var q1 = Vector256.Create(p1);
+        int o = 0;
+        for (; o + 32 <= ow; o += 32)
+            for (nuint u = (nuint)o, end = (nuint)(o + 32); u < end; u += 8)
+            {
+                var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref r0, u), vb);
+                acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref r01, u), acc);
+                acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref r02, u), acc);
+                acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref r1, u), acc);
+                acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref r11, u), acc);
+                acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref r12, u), acc);
+                acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref r2, u), acc);
+                acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref r21, u), acc);
+                acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref r22, u), acc);
+                if (act != Activation.None) acc = ActivationKernel.Apply256(act, acc, q0, q1);
+                acc.StoreUnsafe(ref yo, u);
+            }
+        if (ow >= 8)
+            while (o < ow)
+            {
+                o = Math.Min(o, ow - 8);
+                nuint u = (nuint)o;
+                var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref r0, u), vb);
+                acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref r01, u), acc);
+                acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref r02, u), acc);
+                acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref r1, u), acc);
+                acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref r11, u), acc);
+                acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref r12, u), acc);
+                acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref r2, u), acc);
+                acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref r21, u), acc);
+                acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref r22, u), acc);
+                if (act != Activation.None) acc = ActivationKernel.Apply256(act, acc, q0, q1);
+                acc.StoreUnsafe(ref yo, u);
+                o += 8;
+            }
+        else
+        {
+            // A row narrower than one vector (a 7x7 plane): one vector, stored through a stack temp (the padded rows
+            // hold every tap of 8 outputs; only ow of them are written to y).
+            var acc = Simd.MulAdd(w0, Vector256.LoadUnsafe(ref r0), vb);
+            acc = Simd.MulAdd(w1, Vector256.LoadUnsafe(ref r01), acc);
+            acc = Simd.MulAdd(w2, Vector256.LoadUnsafe(ref r02), acc);
+            acc = Simd.MulAdd(w3, Vector256.LoadUnsafe(ref r1), acc);
+            acc = Simd.MulAdd(w4, Vector256.LoadUnsafe(ref r11), acc);
+            acc = Simd.MulAdd(w5, Vector256.LoadUnsafe(ref r12), acc);
+            acc = Simd.MulAdd(w6, Vector256.LoadUnsafe(ref r2), acc);
+            acc = Simd.MulAdd(w7, Vector256.LoadUnsafe(ref r21), acc);
+            acc = Simd.MulAdd(w8, Vector256.LoadUnsafe(ref r22), acc);
+            if (act != Activation.None) acc = ActivationKernel.Apply256(act, acc, q0, q1);
+            Span<float> tmp = stackalloc float[8];
+            acc.StoreUnsafe(ref MemoryMarshal.GetReference(tmp));
+            tmp.Slice(0, ow).CopyTo(MemoryMarshal.CreateSpan(ref yo, ow));
+        }
+    }
+
+    /// <summary>
+    /// The padded copy of input row <paramref name="iy"/> (the zero row outside the input): ring slot iy mod 3, filled
+    /// on first use. The three rows of a window have distinct slots (consecutive rows, or a dilation not a multiple of 3).
+    /// strideW 2 stages the padded row in slot 4 and stores its even columns at the slot's start and its odd columns
+    /// from (wp + 1) / 2. The slots' padding columns are zero (the caller cleared them once).
+    /// </summary>
+    private static ref float PaddedRow(ref float rx, int xPlane, int iy, int h, int width, int wp, int lead, int count, int strideW,
+        ref float rows, ref float zero, Span<int> tags)
+    {
+        if ((uint)iy >= (uint)h) return ref zero;
+        int slot = iy % 3;
+        ref float row = ref Unsafe.Add(ref rows, slot * wp);
+        if (tags[slot] != iy)
+        {
+            tags[slot] = iy;
+            ref float dst = ref strideW == 1 ? ref row : ref Unsafe.Add(ref rows, 4 * wp);
+            // Columns [lead, lead + count) only (the rest of the slot stays zero from the caller's clear).
+            ref float src = ref Unsafe.Add(ref rx, xPlane + iy * width);
+            ref float to = ref Unsafe.Add(ref dst, lead);
+            int i = 0;
+            for (; i + 8 <= count; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref to, (nuint)i);
+            for (; i < count; i++) Unsafe.Add(ref to, i) = Unsafe.Add(ref src, i);
+            if (strideW != 1)
+            {
+                int half = (wp + 1) / 2, t = 0;
+                ref float odd = ref Unsafe.Add(ref row, half);
+                for (; 2 * t + 16 <= wp; t += 8)
+                {
+                    var lo = Vector256.LoadUnsafe(ref dst, (nuint)(2 * t));
+                    var hi = Vector256.LoadUnsafe(ref dst, (nuint)(2 * t + 8));
+                    Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref row, (nuint)t);
+                    Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0b11_01_11_01).AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref odd, (nuint)t);
+                }
+                for (; 2 * t < wp; t++)
+                {
+                    Unsafe.Add(ref row, t) = Unsafe.Add(ref dst, 2 * t);
+                    if (2 * t + 1 < wp) Unsafe.Add(ref odd, t) = Unsafe.Add(ref dst, 2 * t + 1);
+                }
+            }
+        }
+        return ref row;
+    }
 
     /// <summary>
     /// Depthwise 3x3 (one input and one output channel per group), strideW 1 or 2: the interior columns, where

@@ -18,7 +18,7 @@ public static partial class Gemm
         Activation act, float p0, float p1)
     {
         ValidateRun(a, b, c, y, m, k, n, cRows, cCols);
-        RunCore(a, b, c, y, m, k, n, transA, transB, alpha, beta, cRows, cCols, act, p0, p1, KernelPaths.Best);
+        RunCore(a, b, c, y, m, k, n, transA, transB, alpha, beta, cRows, cCols, act, p0, p1, KernelPaths.BestGemm);
     }
 
     /// <summary>
@@ -30,7 +30,7 @@ public static partial class Gemm
         int batch, int m, int k, int n, int aBatchStride, int bBatchStride)
     {
         ValidateMatMul(a, b, y, batch, m, k, n, aBatchStride, bBatchStride);
-        MatMulCore(a, b, y, batch, m, k, n, aBatchStride, bBatchStride, KernelPaths.Best);
+        MatMulCore(a, b, y, batch, m, k, n, aBatchStride, bBatchStride, KernelPaths.BestGemm);
     }
 
     // ---------------------------------------------------------------- validation
@@ -119,8 +119,9 @@ public static partial class Gemm
         if (!transB)
             MultiplyNN(a, transA ? 1 : k, transA ? m : 1, b, n, y, n, m, k, n, accumulate: false, isa);
         else
-            MultiplyNT(a, k, b, k, y, n, m, k, n, isa);
+            MultiplyNT(a, k, b, k, y, n, m, k, n, isa.General());
 
+        isa = isa.General();
         // Epilogue, row by row: alpha * acc (+ beta * c), then the activation, as in RunScalar.
         for (int i = 0; i < m; i++)
         {
@@ -179,6 +180,15 @@ public static partial class Gemm
         Activation act, float p0, float p1, Isa isa)
     {
         if (m == 0 || n == 0) return;
+        if (isa == Isa.Vector512)
+        {
+            if (m >= 8 && n >= 16)
+            {
+                Multiply512(a, rsA, csA, b, ldb, c, ldc, m, k, n, accumulate, rowBias, act, p0, p1);
+                return;
+            }
+            isa = Isa.Vector256;
+        }
         ref float ra = ref MemoryMarshal.GetReference(a);
         ref float rb = ref MemoryMarshal.GetReference(b);
         ref float rc = ref MemoryMarshal.GetReference(c);
@@ -485,6 +495,288 @@ public static partial class Gemm
             bp = ref Unsafe.Add(ref bp, ldb);
         }
         v.StoreUnsafe(ref c0);
+    }
+
+    // ---------------------------------------------------------------- 512-bit tiles (Isa.Vector512)
+
+    /// <summary>
+    /// <see cref="MultiplyNN(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, Span{float}, int, int, int, int, bool, ReadOnlySpan{float}, Activation, float, float, Isa)"/>
+    /// on 8x16 tiles of zmm accumulators (8 rows of C x one 16-float vector: 8 independent FMA chains, one B load and
+    /// eight broadcasts per k). m &gt;= 8 and n &gt;= 16. Rows past the last multiple of 8 take the Vector256 path. With
+    /// k &gt;= <see cref="PackMinDepth"/> B is packed per k block into 16-column strips; a last strip of fewer than
+    /// <see cref="DotTailMaxWidth"/> columns (a 7x7 plane is 49 = 3 x 16 + 1 columns) is computed as dot products along k
+    /// when A's rows are contiguous (<see cref="DotTile8x1"/>, a reordered sum), else zero-padded to 16 and computed into a
+    /// stack tile. Below that depth the tiles read B in place, row strip by row strip of C, and the column tail takes
+    /// the Vector256 path. The tiles keep the order of sums per element of the other paths (bias, then the products in
+    /// order).
+    /// </summary>
+    [SkipLocalsInit]
+    private static void Multiply512(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int ldb,
+        Span<float> c, int ldc, int m, int k, int n, bool accumulate, ReadOnlySpan<float> rowBias,
+        Activation act, float p0, float p1)
+    {
+        int m8 = m & ~7;
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        ref float rbias = ref MemoryMarshal.GetReference(rowBias);
+        bool hasBias = !rowBias.IsEmpty;
+        int firstInit = hasBias ? InitBias : accumulate ? InitLoad : InitZero;
+        if (k >= PackMinDepth)
+            Multiply512Packed(ref ra, rsA, csA, ref rb, ldb, c, ldc, m8, k, n, firstInit, ref rbias, act, p0, p1);
+        else
+        {
+            // Small k (a 1x1 convolution over a wide plane): one k block; C written row strip by row strip.
+            int n16 = n & ~15;
+            Activation inRegisters = IsVectorActivation(act) ? act : Activation.None;
+            for (int i = 0; i < m8; i += 8)
+            {
+                ref float ai = ref Unsafe.Add(ref ra, i * rsA);
+                ref float ci = ref Unsafe.Add(ref rc, i * ldc);
+                ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                for (int j = 0; j < n16; j += 16)
+                    Kernel8x16x512(ref ai, rsA, csA, ref Unsafe.Add(ref rb, j), ldb, ref Unsafe.Add(ref ci, j), ldc, k, firstInit, ref bi, inRegisters, p0, p1);
+                if (act != Activation.None && inRegisters == Activation.None)
+                    for (int r = 0; r < 8; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc, n16), p0, p1, Isa.Vector256);
+            }
+            if (n16 < n)
+                MultiplyNN(a, rsA, csA, k == 0 ? b : b.Slice(n16), ldb, c.Slice(n16), ldc, m8, k, n - n16, accumulate,
+                    hasBias ? rowBias.Slice(0, m8) : rowBias, act, p0, p1, Isa.Vector256);
+        }
+        if (m8 < m)
+            MultiplyNN(a.Slice(m8 * rsA), rsA, csA, b, ldb, c.Slice(m8 * ldc), ldc, m - m8, k, n, accumulate,
+                hasBias ? rowBias.Slice(m8) : rowBias, act, p0, p1, Isa.Vector256);
+    }
+
+    /// <summary>
+    /// The packed part of <see cref="Multiply512"/>: rows [0, m8) (a multiple of 8), all n columns. Stack: the B panel
+    /// (<see cref="KBlock"/> x 16 floats, 16 KiB) and one 8x16 tile (512 bytes) for the zero-padded last strip.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void Multiply512Packed(ref float ra, int rsA, int csA, ref float rb, int ldb, Span<float> c, int ldc,
+        int m8, int k, int n, int firstInit, ref float rbias, Activation act, float p0, float p1)
+    {
+        Span<float> panel = stackalloc float[KBlock * 16];
+        Span<float> tile = stackalloc float[8 * 16];
+        ref float rp = ref MemoryMarshal.GetReference(panel);
+        ref float rt = ref MemoryMarshal.GetReference(tile);
+        // A last strip narrower than DotTailMaxWidth, when A's rows are contiguous along k, is computed as dot products
+        // (B's columns copied contiguous along k into the panel): a padded 16-wide strip would do 16 columns' work.
+        int tailW = n & 15;
+        bool dotTail = csA == 1 && tailW > 0 && tailW < DotTailMaxWidth;
+        int nVec = dotTail ? n - tailW : n;
+        ref float rc = ref MemoryMarshal.GetReference(c);
+        bool hasBias = firstInit == InitBias;
+        int pc = 0;
+        do
+        {
+            int kc = Math.Min(KBlock, k - pc);
+            int init = pc == 0 ? firstInit : InitLoad;
+            bool last = pc + kc >= k;
+            ref float ak = ref Unsafe.Add(ref ra, pc * csA);
+            ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
+            Activation inRegisters = last && IsVectorActivation(act) ? act : Activation.None;
+            bool perTile = last && act != Activation.None && inRegisters == Activation.None;
+            if (dotTail)
+            {
+                for (int t = 0; t < tailW; t++)
+                {
+                    ref float src = ref Unsafe.Add(ref bk, nVec + t);
+                    ref float dst = ref Unsafe.Add(ref rp, t * KBlock);
+                    for (int p = 0; p < kc; p++) Unsafe.Add(ref dst, p) = Unsafe.Add(ref src, p * ldb);
+                }
+                for (int i = 0; i < m8; i += 8)
+                {
+                    ref float ai = ref Unsafe.Add(ref ak, i * rsA);
+                    ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                    for (int t = 0; t < tailW; t++)
+                        DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rp, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
+                            last ? act : Activation.None, p0, p1);
+                }
+            }
+            for (int j = 0; j < nVec; j += 16)
+            {
+                int w = Math.Min(16, n - j);
+                ref float src = ref Unsafe.Add(ref bk, j);
+                if (w == 16)
+                    for (int p = 0; p < kc; p++)
+                    {
+                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref rp, (nuint)(p * 16));
+                        src = ref Unsafe.Add(ref src, ldb);
+                    }
+                else
+                    for (int p = 0; p < kc; p++)
+                    {
+                        ref float dst = ref Unsafe.Add(ref rp, p * 16);
+                        Vector512<float>.Zero.StoreUnsafe(ref dst);
+                        MemoryMarshal.CreateReadOnlySpan(ref src, w).CopyTo(MemoryMarshal.CreateSpan(ref dst, w));
+                        src = ref Unsafe.Add(ref src, ldb);
+                    }
+                for (int i = 0; i < m8; i += 8)
+                {
+                    ref float ai = ref Unsafe.Add(ref ak, i * rsA);
+                    ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                    ref float cij = ref Unsafe.Add(ref rc, i * ldc + j);
+                    if (w == 16)
+                        Kernel8x16x512(ref ai, rsA, csA, ref rp, 16, ref cij, ldc, kc, init, ref bi, inRegisters, p0, p1);
+                    else
+                    {
+                        // The partial strip: through the stack tile (C's columns past w are never read or written).
+                        if (init == InitLoad)
+                            for (int r = 0; r < 8; r++)
+                                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cij, r * ldc), w).CopyTo(tile.Slice(r * 16, w));
+                        Kernel8x16x512(ref ai, rsA, csA, ref rp, 16, ref rt, 16, kc, init, ref bi, inRegisters, p0, p1);
+                        for (int r = 0; r < 8; r++)
+                            tile.Slice(r * 16, w).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cij, r * ldc), w));
+                    }
+                    if (perTile)
+                        for (int r = 0; r < 8; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, w), p0, p1, Isa.Vector256);
+                }
+            }
+            pc += kc;
+        }
+        while (pc < k);
+    }
+
+    /// <summary>Last strips narrower than this (with csA = 1) take <see cref="DotTile8x1"/> in <see cref="Multiply512Packed"/>.</summary>
+    internal const int DotTailMaxWidth = 8;
+
+    /// <summary>
+    /// One column of 8 rows as dot products along k: C[r] = init + A[r, 0..k) . col[0..k) for r in [0, 8) (A rows at a0 +
+    /// r*rsA, contiguous along k; col contiguous), then <paramref name="act"/> (any activation, scalar). The sum runs in 16
+    /// lanes (then 8, then in order) and is reduced across lanes, so it is reordered against the reference: tolerance,
+    /// as for <see cref="MultiplyNT"/>. Init and bias come first, as in the tiles.
+    /// </summary>
+    private static void DotTile8x1(ref float a0, int rsA, ref float col, int k, ref float c0, int ldc, int init, ref float bias0,
+        Activation act, float p0, float p1)
+    {
+        ref float a1 = ref Unsafe.Add(ref a0, rsA);
+        ref float a2 = ref Unsafe.Add(ref a1, rsA);
+        ref float a3 = ref Unsafe.Add(ref a2, rsA);
+        ref float a4 = ref Unsafe.Add(ref a3, rsA);
+        ref float a5 = ref Unsafe.Add(ref a4, rsA);
+        ref float a6 = ref Unsafe.Add(ref a5, rsA);
+        ref float a7 = ref Unsafe.Add(ref a6, rsA);
+        Vector512<float> s0 = Vector512<float>.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        nuint p = 0, kk = (nuint)k;
+        for (; p + 16 <= kk; p += 16)
+        {
+            var bv = Vector512.LoadUnsafe(ref col, p);
+            s0 = Simd.MulAdd(Vector512.LoadUnsafe(ref a0, p), bv, s0);
+            s1 = Simd.MulAdd(Vector512.LoadUnsafe(ref a1, p), bv, s1);
+            s2 = Simd.MulAdd(Vector512.LoadUnsafe(ref a2, p), bv, s2);
+            s3 = Simd.MulAdd(Vector512.LoadUnsafe(ref a3, p), bv, s3);
+            s4 = Simd.MulAdd(Vector512.LoadUnsafe(ref a4, p), bv, s4);
+            s5 = Simd.MulAdd(Vector512.LoadUnsafe(ref a5, p), bv, s5);
+            s6 = Simd.MulAdd(Vector512.LoadUnsafe(ref a6, p), bv, s6);
+            s7 = Simd.MulAdd(Vector512.LoadUnsafe(ref a7, p), bv, s7);
+        }
+        Vector256<float> h0 = s0.GetLower() + s0.GetUpper(), h1 = s1.GetLower() + s1.GetUpper();
+        Vector256<float> h2 = s2.GetLower() + s2.GetUpper(), h3 = s3.GetLower() + s3.GetUpper();
+        Vector256<float> h4 = s4.GetLower() + s4.GetUpper(), h5 = s5.GetLower() + s5.GetUpper();
+        Vector256<float> h6 = s6.GetLower() + s6.GetUpper(), h7 = s7.GetLower() + s7.GetUpper();
+        if (p + 8 <= kk)
+        {
+            var bv = Vector256.LoadUnsafe(ref col, p);
+            h0 = Simd.MulAdd(Vector256.LoadUnsafe(ref a0, p), bv, h0);
+            h1 = Simd.MulAdd(Vector256.LoadUnsafe(ref a1, p), bv, h1);
+            h2 = Simd.MulAdd(Vector256.LoadUnsafe(ref a2, p), bv, h2);
+            h3 = Simd.MulAdd(Vector256.LoadUnsafe(ref a3, p), bv, h3);
+            h4 = Simd.MulAdd(Vector256.LoadUnsafe(ref a4, p), bv, h4);
+            h5 = Simd.MulAdd(Vector256.LoadUnsafe(ref a5, p), bv, h5);
+            h6 = Simd.MulAdd(Vector256.LoadUnsafe(ref a6, p), bv, h6);
+            h7 = Simd.MulAdd(Vector256.LoadUnsafe(ref a7, p), bv, h7);
+            p += 8;
+        }
+        float d0 = Vector256.Sum(h0), d1 = Vector256.Sum(h1), d2 = Vector256.Sum(h2), d3 = Vector256.Sum(h3);
+        float d4 = Vector256.Sum(h4), d5 = Vector256.Sum(h5), d6 = Vector256.Sum(h6), d7 = Vector256.Sum(h7);
+        for (; p < kk; p++)
+        {
+            float bv = Unsafe.Add(ref col, p);
+            d0 += Unsafe.Add(ref a0, p) * bv; d1 += Unsafe.Add(ref a1, p) * bv;
+            d2 += Unsafe.Add(ref a2, p) * bv; d3 += Unsafe.Add(ref a3, p) * bv;
+            d4 += Unsafe.Add(ref a4, p) * bv; d5 += Unsafe.Add(ref a5, p) * bv;
+            d6 += Unsafe.Add(ref a6, p) * bv; d7 += Unsafe.Add(ref a7, p) * bv;
+        }
+        StoreDotTail(ref c0, init, ref bias0, 0, d0, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, ldc), init, ref bias0, 1, d1, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 2 * ldc), init, ref bias0, 2, d2, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 3 * ldc), init, ref bias0, 3, d3, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 4 * ldc), init, ref bias0, 4, d4, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 5 * ldc), init, ref bias0, 5, d5, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 6 * ldc), init, ref bias0, 6, d6, act, p0, p1);
+        StoreDotTail(ref Unsafe.Add(ref c0, 7 * ldc), init, ref bias0, 7, d7, act, p0, p1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreDotTail(ref float cr, int init, ref float bias0, int r, float dot, Activation act, float p0, float p1)
+    {
+        float v = InitScalar(init, ref cr, ref bias0, r) + dot;
+        cr = act == Activation.None ? v : ActivationKernel.Apply(act, v, p0, p1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Init512(int init, ref float cr, ref float bias0, int r)
+        => init == InitLoad ? Vector512.LoadUnsafe(ref cr) : init == InitBias ? Vector512.Create(Unsafe.Add(ref bias0, r)) : Vector512<float>.Zero;
+
+    /// <summary>
+    /// An 8x16 tile: C rows c0 + r*ldc (16 floats each) for r in [0, 8), A rows a0 + r*rsA (step csA along k), B rows bp +
+    /// p*ldb (16 floats). init as the other kernels; bias0[r] is row r's bias. Applies <paramref name="act"/> (a
+    /// piecewise-linear one or None) to the registers before the store.
+    /// </summary>
+    private static void Kernel8x16x512(ref float a0, int rsA, int csA, ref float bp, int ldb, ref float c0, int ldc, int k, int init, ref float bias0,
+        Activation act, float p0, float p1)
+    {
+        ref float c1 = ref Unsafe.Add(ref c0, ldc);
+        ref float c2 = ref Unsafe.Add(ref c1, ldc);
+        ref float c3 = ref Unsafe.Add(ref c2, ldc);
+        ref float c4 = ref Unsafe.Add(ref c3, ldc);
+        ref float c5 = ref Unsafe.Add(ref c4, ldc);
+        ref float c6 = ref Unsafe.Add(ref c5, ldc);
+        ref float c7 = ref Unsafe.Add(ref c6, ldc);
+        Vector512<float> v0 = Init512(init, ref c0, ref bias0, 0), v1 = Init512(init, ref c1, ref bias0, 1);
+        Vector512<float> v2 = Init512(init, ref c2, ref bias0, 2), v3 = Init512(init, ref c3, ref bias0, 3);
+        Vector512<float> v4 = Init512(init, ref c4, ref bias0, 4), v5 = Init512(init, ref c5, ref bias0, 5);
+        Vector512<float> v6 = Init512(init, ref c6, ref bias0, 6), v7 = Init512(init, ref c7, ref bias0, 7);
+        ref float a1 = ref Unsafe.Add(ref a0, rsA);
+        ref float a2 = ref Unsafe.Add(ref a1, rsA);
+        ref float a3 = ref Unsafe.Add(ref a2, rsA);
+        ref float a4 = ref Unsafe.Add(ref a3, rsA);
+        ref float a5 = ref Unsafe.Add(ref a4, rsA);
+        ref float a6 = ref Unsafe.Add(ref a5, rsA);
+        ref float a7 = ref Unsafe.Add(ref a6, rsA);
+        for (int p = 0; p < k; p++)
+        {
+            var bv = Vector512.LoadUnsafe(ref bp);
+            int ap = p * csA;
+            v0 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a0, ap)), bv, v0);
+            v1 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a1, ap)), bv, v1);
+            v2 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a2, ap)), bv, v2);
+            v3 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a3, ap)), bv, v3);
+            v4 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a4, ap)), bv, v4);
+            v5 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a5, ap)), bv, v5);
+            v6 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a6, ap)), bv, v6);
+            v7 = Simd.MulAdd(Vector512.Create(Unsafe.Add(ref a7, ap)), bv, v7);
+            bp = ref Unsafe.Add(ref bp, ldb);
+        }
+        v0.StoreUnsafe(ref c0); v1.StoreUnsafe(ref c1); v2.StoreUnsafe(ref c2); v3.StoreUnsafe(ref c3);
+        v4.StoreUnsafe(ref c4); v5.StoreUnsafe(ref c5); v6.StoreUnsafe(ref c6); v7.StoreUnsafe(ref c7);
+        // After the stores, in a separate method: accumulators live across the activation's calls would make the JIT
+        // spill them inside the k loop (it did: one store per FMA).
+        if (act != Activation.None) ApplyTile8x16(act, ref c0, ldc, p0, p1);
+    }
+
+    /// <summary>A piecewise-linear activation on an 8x16 tile of C just stored (still in L1).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ApplyTile8x16(Activation act, ref float c0, int ldc, float p0, float p1)
+    {
+        var q0 = Vector256.Create(p0); var q1 = Vector256.Create(p1);
+        for (int r = 0; r < 8; r++)
+        {
+            ref float cr = ref Unsafe.Add(ref c0, r * ldc);
+            ActivationKernel.Apply256(act, Vector256.LoadUnsafe(ref cr), q0, q1).StoreUnsafe(ref cr);
+            ActivationKernel.Apply256(act, Vector256.LoadUnsafe(ref cr, 8), q0, q1).StoreUnsafe(ref cr, 8);
+        }
     }
 
     /// <summary>

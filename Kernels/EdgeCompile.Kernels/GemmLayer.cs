@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeCompile.Kernels;
 
@@ -63,7 +64,7 @@ public static partial class Gemm
             RowTimesTransposed<TLayer>(a, b, c, y, Isa.Vector256);
         else
             RunCore(a, b, c, y, TLayer.M, TLayer.K, TLayer.N, TLayer.TransA, TLayer.TransB, TLayer.Alpha, TLayer.Beta,
-                TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1, KernelPaths.Best);
+                TLayer.CRows, TLayer.CCols, TLayer.Act, TLayer.P0, TLayer.P1, KernelPaths.BestGemm);
     }
 
     /// <summary>
@@ -103,6 +104,13 @@ public static partial class Gemm
                     s6 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(6 * k)), s6);
                     s7 = Simd.MulAdd(av, Vector256.LoadUnsafe(ref bp, (nuint)(7 * k)), s7);
                 }
+                if (p == k && Avx.IsSupported)
+                {
+                    // No tail: the eight sums reduced together (three rounds of pairwise adds, not eight full
+                    // horizontal sums) and the epilogue applied to the vector of eight outputs.
+                    StoreEight<TLayer>(ref ry, j, Reduce8(s0, s1, s2, s3, s4, s5, s6, s7), ref rc, hasC);
+                    continue;
+                }
                 StoreDot<TLayer>(ref ry, j, Vector256.Sum(s0), ref ra, ref b0, p, k, ref rc, hasC);
                 StoreDot<TLayer>(ref ry, j + 1, Vector256.Sum(s1), ref ra, ref Unsafe.Add(ref b0, k), p, k, ref rc, hasC);
                 StoreDot<TLayer>(ref ry, j + 2, Vector256.Sum(s2), ref ra, ref Unsafe.Add(ref b0, 2 * k), p, k, ref rc, hasC);
@@ -129,6 +137,37 @@ public static partial class Gemm
             float d = 0f;
             for (int p = 0; p < k; p++) d += Unsafe.Add(ref ra, p) * Unsafe.Add(ref bj, p);
             Unsafe.Add(ref ry, j) = Epilogue<TLayer>(d, ref rc, hasC, j);
+        }
+    }
+
+    /// <summary>[sum(s0), sum(s1), ..., sum(s7)]: pairwise horizontal adds, then the two 128-bit halves added (AVX).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Reduce8(Vector256<float> s0, Vector256<float> s1, Vector256<float> s2, Vector256<float> s3,
+        Vector256<float> s4, Vector256<float> s5, Vector256<float> s6, Vector256<float> s7)
+    {
+        // hadd(a, b) = [a0+a1, a2+a3, b0+b1, b2+b3 | a4+a5, a6+a7, b4+b5, b6+b7] (per 128-bit half).
+        var u0 = Avx.HorizontalAdd(Avx.HorizontalAdd(s0, s1), Avx.HorizontalAdd(s2, s3));   // [s0 s1 s2 s3 | s0 s1 s2 s3] halves
+        var u1 = Avx.HorizontalAdd(Avx.HorizontalAdd(s4, s5), Avx.HorizontalAdd(s6, s7));   // [s4 s5 s6 s7 | s4 s5 s6 s7] halves
+        return Avx.Permute2x128(u0, u1, 0x20) + Avx.Permute2x128(u0, u1, 0x31);
+    }
+
+    /// <summary>y[j..j+8) = the epilogue of the eight sums in <paramref name="acc"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreEight<TLayer>(ref float ry, int j, Vector256<float> acc, ref float rc, bool hasC) where TLayer : struct, IGemmLayer
+    {
+        var v = TLayer.Alpha == 1f ? acc : acc * TLayer.Alpha;
+        if (hasC)
+            v += (TLayer.CCols == 1 ? Vector256.Create(rc) : Vector256.LoadUnsafe(ref rc, (nuint)j)) * TLayer.Beta;
+        if (IsVectorActivation(TLayer.Act))
+        {
+            if (TLayer.Act != Activation.None) v = ActivationKernel.Apply256(TLayer.Act, v, Vector256.Create(TLayer.P0), Vector256.Create(TLayer.P1));
+            v.StoreUnsafe(ref ry, (nuint)j);
+        }
+        else
+        {
+            v.StoreUnsafe(ref ry, (nuint)j);
+            if (TLayer.Act != Activation.None)
+                for (int t = j; t < j + 8; t++) Unsafe.Add(ref ry, t) = ActivationKernel.Apply(TLayer.Act, Unsafe.Add(ref ry, t), TLayer.P0, TLayer.P1);
         }
     }
 

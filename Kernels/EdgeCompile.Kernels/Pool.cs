@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeCompile.Kernels;
 
@@ -215,14 +216,16 @@ public static class Pool
 
     /// <summary>
     /// strideW > 1 (e.g. ResNet's 3x3 stride 2): per output row, the max over the window's input rows is taken
-    /// column by column with vectors into a stack row, then each output takes the max of its kw taps in that row.
+    /// column by column with vectors into a stack row, then each output takes the max of its kw taps in that row
+    /// (strideW 2 on Vector256: eight interior outputs at a time from the row's de-interleaved even columns).
     /// The max of the same set of values as the reference, so the result is identical.
     /// </summary>
     [SkipLocalsInit]
     private static void MaxPool2DStrided(ReadOnlySpan<float> x, Span<float> y, int n, int c, int h, int width, int kh, int kw, int oh, int ow,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, Isa isa)
     {
-        Span<float> rowMax = stackalloc float[width];
+        // 16 floats of slack: the strideW-2 vector step reads one de-interleaved vector (16 floats) from its first tap.
+        Span<float> rowMax = stackalloc float[width + 16];
         ref float rm = ref MemoryMarshal.GetReference(rowMax);
         ref float rx = ref MemoryMarshal.GetReference(x);
         ref float ry = ref MemoryMarshal.GetReference(y);
@@ -249,8 +252,26 @@ public static class Pool
                     for (; i < width; i++) Unsafe.Add(ref rm, i) = MathF.Max(Unsafe.Add(ref rm, i), Unsafe.Add(ref xr, i));
                 }
                 ref float yr = ref Unsafe.Add(ref ry, (plane * oh + oy) * ow);
+                int vecEnd = lo;
+                if (strideW == 2 && isa == Isa.Vector256 && Avx2.IsSupported)
+                {
+                    // Eight interior outputs at a time: tap kx of outputs o..o+7 is the even lanes of rm from 2o - padLeft + kx*dilationW.
+                    for (; vecEnd + 8 <= hi; vecEnd += 8)
+                    {
+                        var m = Vector256.Create(float.NegativeInfinity);
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            ref float t = ref Unsafe.Add(ref rm, 2 * vecEnd - padLeft + kx * dilationW);
+                            var even = Avx2.Permute4x64(Avx.Shuffle(Vector256.LoadUnsafe(ref t), Vector256.LoadUnsafe(ref t, 8), 0b10_00_10_00).AsDouble(), 0b11_01_10_00).AsSingle();
+                            m = Vector256.Max(m, even);
+                        }
+                        m.StoreUnsafe(ref yr, (nuint)vecEnd);
+                    }
+                }
                 for (int ox = 0; ox < ow; ox++)
                 {
+                    if (ox == lo && vecEnd > lo) ox = vecEnd;   // [lo, vecEnd) done with vectors
+                    if (ox >= ow) break;
                     int ix0 = ox * strideW - padLeft;
                     float m = float.NegativeInfinity;
                     if (ox >= lo && ox < hi)

@@ -23,6 +23,12 @@ public class AllocationTests
         var c = new float[19];
         var yGemm = new float[13 * 19];
         var pool = new float[2 * 8 * 4 * 5];
+        // The packed GEMM path (k >= 64, m >= 16) with a ragged column tail, and MaxPool 3x3/2 over 40-wide rows (its vector step).
+        var aBig = new float[24 * 80];
+        var bBig = new float[80 * 37];
+        var yBig = new float[24 * 37];
+        var xWide = new float[2 * 9 * 40];
+        var poolWide = new float[2 * 5 * 20];
         var glob = new float[16];
         var ew = new float[x.Length];
         var scale = new float[11];
@@ -42,6 +48,8 @@ public class AllocationTests
             ("Gemm.Run", () => Gemm.Run(a, b, c, yGemm, 13, 17, 19, false, true, 1, 1, 1, 19, Activation.None, 0, 0)),
             ("Gemm.MatMul", () => Gemm.MatMul(a, b, yGemm, 1, 13, 17, 19, 0, 0)),
             ("Pool.MaxPool2D", () => Pool.MaxPool2D(x, pool, 2, 8, 9, 11, 3, 3, 4, 5, 2, 2, 0, 0, 1, 1)),
+            ("Pool.MaxPool2D", () => Pool.MaxPool2D(xWide, poolWide, 1, 2, 9, 40, 3, 3, 5, 20, 2, 2, 1, 1, 1, 1)),
+            ("Gemm.Run", () => Gemm.Run(aBig, bBig, [], yBig, 24, 80, 37, false, false, 1, 1, 0, 0, Activation.Sigmoid, 0, 0)),
             ("Pool.AveragePool2D", () => Pool.AveragePool2D(x, pool, 2, 8, 9, 11, 3, 3, 4, 5, 2, 2, 0, 0, 0, 0, false)),
             ("Pool.GlobalAverage", () => Pool.GlobalAverage(x, glob, 16, 99)),
             ("Elementwise.Unary", () => Elementwise.Unary(UnaryOp.Sigmoid, x, ew, 0, 0)),

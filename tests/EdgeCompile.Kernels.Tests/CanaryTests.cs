@@ -66,16 +66,16 @@ public class CanaryTests
         }
     }
 
-    private static IEnumerable<Isa> Paths() => new[] { Isa.Scalar }.Concat(Check.FastPaths());
+    private static IEnumerable<Isa> Paths(bool gemm = false) => new[] { Isa.Scalar }.Concat(gemm ? Check.GemmPaths() : Check.FastPaths());
 
     /// <summary>Runs <paramref name="run"/> on guarded copies for every path and the dispatcher (null isa), checking guards and results.</summary>
     private static void Canary(Random r, string what, float[][] inputs, int outLength, Action<float[][]> reference,
-        Action<Guarded[], Span<float>, Isa?> run, bool exact = false)
+        Action<Guarded[], Span<float>, Isa?> run, bool exact = false, bool gemm = false)
     {
         var expectedOut = new float[outLength];
         var refInputs = inputs.Select(a => (float[])a.Clone()).ToArray();
         reference([.. refInputs, expectedOut]);
-        foreach (var isa in Paths().Cast<Isa?>().Append(null))
+        foreach (var isa in Paths(gemm).Cast<Isa?>().Append(null))
         {
             string label = $"{what} [{(isa?.ToString() ?? "dispatcher")}]";
             var ins = inputs.Select(a => Guarded.Input(a, r)).ToArray();
@@ -138,7 +138,7 @@ public class CanaryTests
                 {
                     if (isa is { } i) EdgeCompile.Kernels.Conv.Conv2DCore(g[0].Span, g[1].Span, g[2].Span, y, n, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, act, p0, p1, i);
                     else EdgeCompile.Kernels.Conv.Conv2D(g[0].Span, g[1].Span, g[2].Span, y, n, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, act, p0, p1);
-                });
+                }, gemm: true);
         }
     }
 
@@ -172,7 +172,7 @@ public class CanaryTests
                 {
                     if (isa is { } i) EdgeCompile.Kernels.Conv.Conv2DCore(g[0].Span, g[1].Span, g[2].Span, y, 1, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, act, p0, p1, i);
                     else EdgeCompile.Kernels.Conv.Conv2D(g[0].Span, g[1].Span, g[2].Span, y, 1, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, act, p0, p1);
-                });
+                }, gemm: true);
         }
     }
 
@@ -182,7 +182,8 @@ public class CanaryTests
         var r = new Random(102);
         for (int it = 0; it < Iterations; it++)
         {
-            int m = r.Next(0, 20), k = r.Next(0, 40), n = r.Next(0, 40);
+            // k >= 64 a quarter of the time: the packed paths (Gemm.PackMinDepth).
+            int m = r.Next(0, 20), k = r.Next(4) == 0 ? r.Next(64, 300) : r.Next(0, 40), n = r.Next(0, 40);
             bool ta = r.Next(2) == 0, tb = r.Next(2) == 0;
             int cMode = r.Next(4);
             int cRows = cMode switch { 1 => 1, 2 => m, 3 => 1, _ => 0 }, cCols = cMode switch { 1 => 1, 2 => n, 3 => n, _ => 0 };
@@ -195,7 +196,7 @@ public class CanaryTests
                 {
                     if (isa is { } i) EdgeCompile.Kernels.Gemm.RunCore(g[0].Span, g[1].Span, g[2].Span, y, m, k, n, ta, tb, alpha, beta, cRows, cCols, act, p0, p1, i);
                     else EdgeCompile.Kernels.Gemm.Run(g[0].Span, g[1].Span, g[2].Span, y, m, k, n, ta, tb, alpha, beta, cRows, cCols, act, p0, p1);
-                });
+                }, gemm: true);
         }
     }
 
@@ -215,7 +216,7 @@ public class CanaryTests
                 {
                     if (isa is { } i) EdgeCompile.Kernels.Gemm.MatMulCore(g[0].Span, g[1].Span, y, batch, m, k, n, aStride, bStride, i);
                     else EdgeCompile.Kernels.Gemm.MatMul(g[0].Span, g[1].Span, y, batch, m, k, n, aStride, bStride);
-                });
+                }, gemm: true);
         }
     }
 

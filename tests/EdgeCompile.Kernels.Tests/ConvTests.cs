@@ -19,7 +19,7 @@ public class ConvTests
         int oh = s.Oh, ow = s.Ow;
         var expected = new float[s.N * s.K * oh * ow];
         Conv.Conv2DScalar(x, w, bias, expected, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, oh, ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1);
-        foreach (var isa in Check.FastPaths())
+        foreach (var isa in Check.GemmPaths())
         {
             var y = new float[expected.Length];
             Conv.Conv2DCore(x, w, bias, y, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, oh, ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1, isa);
@@ -118,7 +118,7 @@ public class ConvTests
             var expected = new float[s.N * s.K * s.Oh * s.Ow];
             Conv.Conv2DScalar(x, w, bias, expected, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1);
             float abs = 2e-6f * MathF.Sqrt(cg * kh * kw) + 1e-6f;
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = new float[expected.Length];
                 Conv.Conv2DIm2Col(x, w, bias, y, s.N, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Dh, s.Dw, s.Group, act, p0, p1, isa);
@@ -169,6 +169,47 @@ public class ConvTests
                 Check.Close(expected, y, $"depthwise s2 {s} {act} {isa}");
             }
         }
+    }
+
+    /// <summary>
+    /// The padded-row depthwise kernel (the Vector256 dispatch for depthwise 3x3) called directly, strideW 1 and 2,
+    /// widths from 1 (one output at a time) past MobileNetV2's 112, every padding (wider than the kernel too),
+    /// strideH 1-3 (rows re-used from the ring or skipped) and dilations 1, 2 and 4 (3 keeps the other kernel), with
+    /// every activation, against the reference. Also the other depthwise kernel called directly on the same shapes.
+    /// </summary>
+    [Fact]
+    public void Depthwise3x3PaddedRowsMatchScalarReference()
+    {
+        var r = new Random(3131);
+        int padded = 0;
+        for (int t = 0; t < 150; t++)
+        {
+            int c = r.Next(1, 5), sw = r.Next(1, 3), dh = new[] { 1, 2, 4 }[r.Next(3)], dw = new[] { 1, 2, 4 }[r.Next(3)];
+            var s = new Shape(r.Next(1, 3), c, r.Next(1, 14), r.Next(1, 130), c, 3, 3, r.Next(1, 4), sw,
+                r.Next(0, 5), r.Next(0, 5), r.Next(0, 5), r.Next(0, 5), dh, dw, c);
+            if (s.Oh < 1 || s.Ow < 1) continue;
+            var x = Check.Data(r, s.N * s.C * s.H * s.W);
+            var w = Check.Data(r, c * 9);
+            var bias = r.Next(2) == 0 ? Array.Empty<float>() : Check.Data(r, c);
+            var act = Check.RandomActivation(r, out float p0, out float p1);
+            var expected = new float[s.N * c * s.Oh * s.Ow];
+            Conv.Conv2DScalar(x, w, bias, expected, s.N, c, s.H, s.W, c, 3, 3, s.Oh, s.Ow, s.Sh, sw, s.Pt, s.Pl, s.Dh, s.Dw, c, act, p0, p1);
+            if (Conv.DepthwisePaddedApplies(Isa.Vector256, sw, dh, dw, s.Ow) && KernelPaths.IsSupported(Isa.Vector256))
+            {
+                padded++;
+                var y = new float[expected.Length];
+                Conv.Conv2DDepthwise3x3Padded(x, w, bias, y, s.N, c, s.H, s.W, s.Oh, s.Ow, s.Sh, sw, s.Pt, s.Pl, s.Dh, s.Dw, act, p0, p1);
+                Check.Close(expected, y, $"depthwise padded {s} {act}");
+            }
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[expected.Length];
+                Conv.Conv2DDepthwise3x3(x, w, bias, y, s.N, c, s.H, s.W, s.Oh, s.Ow, s.Sh, sw, s.Pt, s.Pl, s.Dh, s.Dw, act, p0, p1, isa);
+                Check.Close(expected, y, $"depthwise {s} {act} {isa}");
+            }
+        }
+        // Without Vector256 (DOTNET_EnableAVX2=0 runs) only the other kernel is checked here.
+        Assert.True(padded > 60 || !KernelPaths.IsSupported(Isa.Vector256), $"coverage: {padded} padded-row shapes");
     }
 
     [Fact]

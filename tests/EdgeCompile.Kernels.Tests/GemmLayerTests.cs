@@ -40,6 +40,26 @@ public class GemmLayerTests
         public static Activation Act => Activation.Clip; public static float P0 => -0.3f; public static float P1 => 0.4f;
     }
 
+    // k a multiple of 8 (the eight sums reduced together), scalar c, alpha/beta not 1, a non-vector activation.
+    private struct Reduced : IGemmLayer
+    {
+        public static int M => 1; public static int K => 32; public static int N => 27;
+        public static bool TransA => false; public static bool TransB => true;
+        public static float Alpha => 0.5f; public static float Beta => 2f;
+        public static int CRows => 1; public static int CCols => 1;
+        public static Activation Act => Activation.Sigmoid; public static float P0 => 0f; public static float P1 => 0f;
+    }
+
+    // k a multiple of 8, no c, HardSwish (piecewise linear: applied to the vector of eight).
+    private struct ReducedNoC : IGemmLayer
+    {
+        public static int M => 1; public static int K => 16; public static int N => 17;
+        public static bool TransA => false; public static bool TransB => true;
+        public static float Alpha => 1f; public static float Beta => 1f;
+        public static int CRows => 0; public static int CCols => 0;
+        public static Activation Act => Activation.HardSwish; public static float P0 => 0f; public static float P1 => 0f;
+    }
+
     // Not a matrix-vector product: forwarded to the general path.
     private struct General : IGemmLayer
     {
@@ -76,6 +96,8 @@ public class GemmLayerTests
     [Fact] public void RaggedLayerMatchesReference() => CheckLayer<Ragged>(2);
     [Fact] public void ShortLayerWithoutCMatchesReference() => CheckLayer<Short>(3);
     [Fact] public void GeneralShapeMatchesReference() => CheckLayer<General>(4);
+    [Fact] public void ReducedLayerMatchesReference() => CheckLayer<Reduced>(5);
+    [Fact] public void ReducedLayerWithoutCMatchesReference() => CheckLayer<ReducedNoC>(6);
 
     [Fact]
     public void WrongSpanLengthsThrowNamingTheArgument()

@@ -35,7 +35,7 @@ public class GemmTests
                     for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
                     expected[i * ldc + j] = ActivationKernel.Apply(act, s, p0, p1);
                 }
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = (float[])c0.Clone();
                 Gemm.MultiplyNN(a, k, 1, b, ldb, y, ldc, m, k, n, accumulate: mode == 1, bias, act, p0, p1, isa);
@@ -66,7 +66,7 @@ public class GemmTests
             var act = Check.RandomActivation(r, out float p0, out float p1);
             var expected = new float[m * n];
             Gemm.RunScalar(a, b, c, expected, m, k, n, ta, tb, alpha, beta, cRows, cCols, act, p0, p1);
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = new float[m * n];
                 Gemm.RunCore(a, b, c, y, m, k, n, ta, tb, alpha, beta, cRows, cCols, act, p0, p1, isa);
@@ -87,7 +87,7 @@ public class GemmTests
             var b = Check.Data(r, sb == 0 ? k * n : batch * k * n);
             var expected = new float[batch * m * n];
             Gemm.MatMulScalar(a, b, expected, batch, m, k, n, sa, sb);
-            foreach (var isa in Check.FastPaths())
+            foreach (var isa in Check.GemmPaths())
             {
                 var y = new float[expected.Length];
                 Gemm.MatMulCore(a, b, y, batch, m, k, n, sa, sb, isa);

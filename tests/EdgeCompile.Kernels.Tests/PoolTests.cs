@@ -4,6 +4,38 @@ namespace EdgeCompile.Kernels.Tests;
 
 public class PoolTests
 {
+    /// <summary>
+    /// strideW 2 on rows wide enough for the vector horizontal step (ResNet's 3x3/2 over 112 columns among them), with
+    /// NaN, -0 and +0 sprinkled in: bit-identical to the reference on every path.
+    /// </summary>
+    [Fact]
+    public void MaxPoolStride2WideRowsMatchScalarReferenceExactly()
+    {
+        var r = new Random(55);
+        int vectorRows = 0;
+        for (int t = 0; t < 80; t++)
+        {
+            int n = 1, c = r.Next(1, 3), h = r.Next(1, 9), w = t == 0 ? 112 : r.Next(16, 131);
+            int kh = r.Next(1, 4), kw = r.Next(2, 4), sh = r.Next(1, 3), sw = 2, dh = r.Next(1, 3), dw = r.Next(1, 3);
+            int pt = r.Next(0, kh), pl = r.Next(0, kw), pb = r.Next(0, kh), pr = r.Next(0, kw);
+            if (t == 0) (kh, kw, sh, dh, dw, pt, pl, pb, pr) = (3, 3, 2, 1, 1, 1, 1, 1, 1);
+            int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            if (oh < 1 || ow < 1) continue;
+            if (ow >= 10) vectorRows++;
+            var x = Check.Data(r, n * c * h * w);
+            for (int i = 0; i < x.Length; i += r.Next(5, 40)) x[i] = r.Next(3) switch { 0 => float.NaN, 1 => -0f, _ => 0f };
+            var expected = new float[n * c * oh * ow];
+            Pool.MaxPool2DScalar(x, expected, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw);
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[expected.Length];
+                Pool.MaxPool2DCore(x, y, n, c, h, w, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, isa);
+                Check.Exact(expected, y, $"MaxPool s2 {h}x{w} {kh}x{kw} p{pt},{pl} d{dh},{dw} {isa}");
+            }
+        }
+        Assert.True(vectorRows > 40, $"coverage: {vectorRows}");
+    }
+
     [Fact]
     public void MaxPoolMatchesScalarReferenceExactly()
     {

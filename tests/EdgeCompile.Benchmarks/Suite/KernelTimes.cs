@@ -33,11 +33,20 @@ public static class KernelTimes
         Gemm("Gemm 128x256x1024 (transformer FFN1)", 128, 256, 1024, reps);
         Gemm("Gemm 128x1024x256 (transformer FFN2)", 128, 1024, 256, reps);
         Conv("Conv 64->64 56x56 3x3 (ResNet stage 1)", 64, 56, 64, 3, 1, 1, reps);
+        Conv("Conv 128->128 28x28 3x3 (ResNet stage 2)", 128, 28, 128, 3, 1, 1, reps);
+        Conv("Conv 256->256 14x14 3x3 (ResNet stage 3)", 256, 14, 256, 3, 1, 1, reps);
         Conv("Conv 512->512 7x7 3x3 (ResNet stage 4)", 512, 7, 512, 3, 1, 1, reps);
+        Conv("Conv 3->64 224x224 7x7/2 (ResNet stem)", 3, 224, 64, 7, 2, 1, reps);
+        Conv("Conv 256->512 14x14 3x3/2 (ResNet stage 4)", 256, 14, 512, 3, 2, 1, reps);
         Conv("Conv 16->96 112x112 1x1 (MobileNetV2)", 16, 112, 96, 1, 1, 1, reps);
         Conv("Conv 320->1280 7x7 1x1 (MobileNetV2)", 320, 7, 1280, 1, 1, 1, reps);
+        Conv("Conv 96->576 14x14 1x1 (MobileNetV2)", 96, 14, 576, 1, 1, 1, reps);
+        Conv("Conv 3->32 224x224 3x3/2 (MobileNetV2 stem)", 3, 224, 32, 3, 2, 1, reps);
         Conv("Conv dw 144 56x56 3x3 (MobileNetV2)", 144, 56, 144, 3, 1, 144, reps);
         Conv("Conv dw 96 112x112 3x3/2 (MobileNetV2)", 96, 112, 96, 3, 2, 96, reps);
+        Conv("Conv dw 576 14x14 3x3 (MobileNetV2)", 576, 14, 576, 3, 1, 576, reps);
+        Conv("Conv dw 32 112x112 3x3 (MobileNetV2)", 32, 112, 32, 3, 1, 32, reps);
+        Conv("Conv dw 960 7x7 3x3 (MobileNetV2)", 960, 7, 960, 3, 1, 960, reps);
         return 0;
     }
 

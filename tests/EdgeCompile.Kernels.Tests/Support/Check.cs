@@ -15,6 +15,17 @@ internal static class Check
         if (KernelPaths.IsSupported(Isa.Vector256)) yield return Isa.Vector256;
     }
 
+    /// <summary>
+    /// The non-scalar paths of the float GEMM core (Gemm, MatMul and the GEMM-based convolutions): <see cref="FastPaths"/>
+    /// plus <see cref="Isa.Vector512"/> (its 512-bit tiles) where AVX-512F is accelerated. Other kernels have no 512-bit
+    /// code and are not given it.
+    /// </summary>
+    public static IEnumerable<Isa> GemmPaths()
+    {
+        foreach (var isa in FastPaths()) yield return isa;
+        if (KernelPaths.IsSupported(Isa.Vector512)) yield return Isa.Vector512;
+    }
+
     public static float[] Data(Random r, int n, float lo = -1f, float hi = 1f)
     {
         var a = new float[n];

@@ -1,0 +1,76 @@
+using CsCheck;
+using EdgeCompile.Kernels.Tests.Support;
+using Check = EdgeCompile.Kernels.Tests.Support.Check;
+
+namespace EdgeCompile.Kernels.Tests;
+
+/// <summary>
+/// Property tests (CsCheck, with shrinking) of the float GEMM core's register tiles at their edges: m, n and k that are
+/// not multiples of the tiles (8x16 zmm on <see cref="Isa.Vector512"/>, 4x16 ymm on <see cref="Isa.Vector256"/>), k = 0
+/// and 1, k on both sides of <see cref="Gemm.PackMinDepth"/> and <see cref="Gemm.KBlock"/> (packed or not, one or
+/// several k blocks), row and column strides wider than the matrix, each prologue (zeros, accumulate, row bias) and
+/// every fused activation (the piecewise-linear ones applied in registers, the others per tile). Every path this
+/// machine runs (<see cref="Check.GemmPaths"/>) is compared with the same sums done in order in scalar code. Tolerance:
+/// 1e-5 relative plus 1e-5 absolute per unit of sqrt(k) (FMA rounding over sums of products of values in [-1, 1]).
+/// </summary>
+public class GemmTileTests
+{
+    private const int Iter = 250;
+
+    private static readonly int[] EdgeDepths =
+        [0, 1, 2, 7, Gemm.PackMinDepth - 1, Gemm.PackMinDepth, Gemm.PackMinDepth + 1, Gemm.KBlock - 1, Gemm.KBlock, Gemm.KBlock + 1];
+
+    private static readonly Gen<int> Depth = Gen.OneOf(
+        Gen.Int[0, 9].Select(i => EdgeDepths[i]),
+        Gen.Int[0, 2 * Gemm.KBlock + 40]);
+
+    private static readonly Gen<(int M, int K, int N, int Mode, int Act, int PadB, int PadC, int Seed)> Case =
+        Gen.Select(Gen.Int[1, 41], Depth, Gen.Int[1, 70], Gen.Int[0, 2], Gen.Int[0, 7])
+            .SelectMany(t => Gen.Select(Gen.Int[0, 3], Gen.Int[0, 3], Gen.Int, (pb, pc, seed) => (t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, pb, pc, seed)));
+
+    [Fact]
+    public void Register_tiles_match_in_order_sums_at_every_edge()
+    {
+        Case.Sample(t => Compare(t.M, t.K, t.N, t.Mode, (Activation)t.Act, t.PadB, t.PadC, t.Seed), iter: Iter, threads: 1);
+    }
+
+    /// <summary>The shapes the benchmark models run (a 7x7 plane is 49 = 3 x 16 + 1 columns), with each prologue.</summary>
+    [Theory]
+    [InlineData(64, 576, 49)]
+    [InlineData(24, 16, 3136)]
+    [InlineData(96, 16, 1000)]
+    [InlineData(40, 300, 196)]
+    [InlineData(17, 63, 33)]
+    public void Model_shapes_match_in_order_sums(int m, int k, int n)
+    {
+        for (int mode = 0; mode < 3; mode++)
+            Compare(m, k, n, mode, mode == 1 ? Activation.Sigmoid : Activation.Relu, 0, 0, 1000 + mode);
+    }
+
+    private static void Compare(int m, int k, int n, int mode, Activation act, int padB, int padC, int seed)
+    {
+        var r = new Random(seed);
+        float p0 = act switch { Activation.Clip => -0.3f, Activation.LeakyRelu => 0.1f, Activation.HardSigmoid => 0.2f, _ => 0f };
+        float p1 = act switch { Activation.Clip => 0.4f, Activation.HardSigmoid => 0.5f, _ => 0f };
+        int ldb = n + padB, ldc = n + padC;
+        var a = Check.Data(r, m * k);
+        var b = Check.Data(r, Math.Max(0, (k - 1) * ldb + n));
+        var c0 = Check.Data(r, (m - 1) * ldc + n);
+        var bias = mode == 2 ? Check.Data(r, m) : [];
+        var expected = (float[])c0.Clone();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = mode == 1 ? c0[i * ldc + j] : mode == 2 ? bias[i] : 0f;
+                for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
+                expected[i * ldc + j] = ActivationKernel.Apply(act, s, p0, p1);
+            }
+        foreach (var isa in Check.GemmPaths())
+        {
+            var y = (float[])c0.Clone();
+            Gemm.MultiplyNN(a, k, 1, b, ldb, y, ldc, m, k, n, accumulate: mode == 1, bias, act, p0, p1, isa);
+            // Elements between rows (ldc > n) are C's padding: a tile must leave them as they were.
+            Check.Close(expected, y, $"MultiplyNN m={m} k={k} n={n} mode={mode} {act} ldb={ldb} ldc={ldc} {isa}", abs: 1e-5f * MathF.Sqrt(Math.Max(1, k)));
+        }
+    }
+}
