@@ -17,7 +17,7 @@ public static class Int8Checks
     [
         ("RoundingShift and QuantizeMultiplier", RoundingShiftCases),
         ("Requantize vector paths", RequantizeBlock),
-        ("Requantize AVX2 one channel (UniformAvx2)", RequantizeUniform),
+        ("Requantize AVX2 one channel (UniformAvx2) and per lane, ties at every n", RequantizeUniform),
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),
@@ -148,24 +148,59 @@ public static class Int8Checks
         }
     }
 
-    /// <summary>The per-channel AVX2 requantization (fast for shift &gt;= 0, general otherwise) against the scalar scheme on
-    /// extreme and random accumulators, multipliers and every shift.</summary>
+    /// <summary>An exact tie at bit n: acc * mult = (odd) * 2^(n-1) modulo 2^n, for n in [1, 61] and odd acc factor <paramref name="odd"/>.</summary>
+    internal static (int Acc, int Mult) Tie(int n, int odd)
+    {
+        if (n <= 30) return (odd, (1 << 30) + (1 << (n - 1)));                  // (2^30 + 2^(n-1)) * odd: 2^30 is 0 mod 2^n
+        long acc = (long)odd << (n - 31);                                        // odd * 2^(n-31) * 2^30 = odd * 2^(n-1)
+        if (acc < int.MinValue || acc > int.MaxValue) acc = (odd < 0 ? -1L : 1L) << (n - 31);    // +-2^(n-31) fits: n <= 61
+        return ((int)acc, 1 << 30);
+    }
+
+    /// <summary>The per-channel AVX2 requantization (<c>UniformAvx2</c>: fast for shift &gt;= 0, general otherwise) and the
+    /// per-lane <c>RequantizeAvx2</c> against the scalar scheme on extreme and random accumulators, multipliers, every shift,
+    /// and exact ties at every n.</summary>
     private static void RequantizeUniform()
     {
         if (!QPaths.IsSupported(QIsa.Avx2)) return;   // x64 AVX2 only: nothing else runs this code
         var r = new Random(12);
         int[] accs = [int.MinValue, int.MinValue + 1, -1, 0, 1, int.MaxValue, int.MaxValue - 1, 1 << 30, -(1 << 30)];
-        var acc = new int[8]; var got = new int[8];
+        var acc = new int[8]; var got = new int[8]; var bytes = new byte[8]; var mults = new int[8]; var shifts = new int[8];
         for (int shift = Requantization.MinShift; shift <= Requantization.MaxShift; shift++)
-            foreach (int mult in new[] { 0, 1 << 30, int.MaxValue, (1 << 30) + r.Next(1 << 30) })
+            foreach (int mult0 in new[] { 0, 1 << 30, int.MaxValue, (1 << 30) + r.Next(1 << 30), -1 })
                 for (int it = 0; it < 12; it++)
                 {
-                    for (int i = 0; i < 8; i++) acc[i] = it < 2 ? accs[(i + it * 8) % accs.Length] : r.Next(3) == 0 ? accs[r.Next(accs.Length)] : r.Next(int.MinValue, int.MaxValue);
+                    int mult = mult0;
+                    if (mult0 == -1)
+                    {
+                        // exact ties at n = 31 + shift (n = 0 has none), both parities of the quotient, both signs
+                        int n = 31 + shift;
+                        if (n == 0) continue;
+                        for (int i = 0; i < 8; i++) (acc[i], mult) = Tie(n, (2 * (r.Next(-40, 40) + i) + 1) * (i % 2 == 0 ? 1 : -1));
+                    }
+                    else
+                        for (int i = 0; i < 8; i++) acc[i] = it < 2 ? accs[(i + it * 8) % accs.Length] : r.Next(3) == 0 ? accs[r.Next(accs.Length)] : r.Next(int.MinValue, int.MaxValue);
                     int z = Zero(r); var (lo, hi) = Range(r, z);
                     QGemm.RequantizeUniformForTest(acc, mult, shift, z, lo, hi, got);
                     for (int i = 0; i < 8; i++)
-                        if (got[i] != Requantization.Requantize(acc[i], mult, shift, z, lo, hi))
-                            Fail($"UniformAvx2 acc={acc[i]} mult={mult} shift={shift} z={z} [{lo}, {hi}]: expected {Requantization.Requantize(acc[i], mult, shift, z, lo, hi)}, got {got[i]}");
+                    {
+                        int e = Requantization.Requantize(acc[i], mult, shift, z, lo, hi);
+                        if (got[i] != e)
+                            Fail($"UniformAvx2 acc={acc[i]} mult={mult} shift={shift} z={z} [{lo}, {hi}]: expected {e}, got {got[i]}");
+                    }
+                    // per-lane form: the same accumulators with this shift/multiplier in some lanes, others random
+                    for (int i = 0; i < 8; i++)
+                    {
+                        bool same = r.Next(2) == 0;
+                        mults[i] = same ? mult : Multiplier(r);
+                        shifts[i] = same ? shift : r.Next(Requantization.MinShift, Requantization.MaxShift + 1);
+                    }
+                    QGemm.RequantizeBlock(QIsa.Avx2, acc, mults, shifts, z, lo, hi, bytes);
+                    for (int i = 0; i < 8; i++)
+                    {
+                        int e = Requantization.Requantize(acc[i], mults[i], shifts[i], z, lo, hi);
+                        if (bytes[i] != e) Fail($"RequantizeAvx2 acc={acc[i]} mult={mults[i]} shift={shifts[i]} z={z} [{lo}, {hi}]: expected {e}, got {bytes[i]}");
+                    }
                 }
     }
 
