@@ -707,6 +707,7 @@ public static class QConv
         return plane <= PlaneBytes && outBytes <= PlaneBytes;
     }
 
+    [SkipLocalsInit]
     private static void DepthwisePlaneAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft, int hp, int wp,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
@@ -714,13 +715,21 @@ public static class QConv
         Span<byte> plane = stackalloc byte[PlaneBytes];
         Span<byte> outBuf = stackalloc byte[PlaneBytes];
         int used = hp * wp + 96;
+        // Filled once: the row copies below only ever write input bytes at the data positions and xZero elsewhere, so
+        // every padding position keeps xZero for all channels.
+        plane.Slice(0, used).Fill((byte)xZero);
+        var xzBytes = Vector128.Create((byte)xZero);
+        // Lanes below width (narrow rows copied as one masked 16-byte step).
+        var rowMask = Sse2.CompareGreaterThan(Vector128.Create((sbyte)Math.Min(width, 16)), Vector128.Create((sbyte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)).AsByte();
+        ref byte x0 = ref MemoryMarshal.GetReference(x);
+        ref byte y0 = ref MemoryMarshal.GetReference(y);
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
-                var xp = x.Slice((b * c + ch) * h * width, h * width);
-                var yp = y.Slice((b * c + ch) * oh * ow, oh * ow);
-                plane.Slice(0, used).Fill((byte)xZero);
-                for (int iy = 0; iy < h; iy++) xp.Slice(iy * width, width).CopyTo(plane.Slice((iy + padTop) * wp + padLeft));
+                int xOff = (b * c + ch) * h * width, yOff = (b * c + ch) * oh * ow;
+                ref byte pd = ref Unsafe.Add(ref MemoryMarshal.GetReference(plane), padTop * wp + padLeft);
+                for (int iy = 0; iy < h; iy++)
+                    CopyRowIn(ref Unsafe.Add(ref x0, xOff + iy * width), ref Unsafe.Add(ref pd, iy * wp), width, x.Length - (xOff + iy * width), rowMask, xzBytes);
                 var wc = w.Slice(ch * 9, 9);
                 int sumW = 0;
                 for (int t = 0; t < 9; t++) sumW += wc[t];
@@ -748,7 +757,7 @@ public static class QConv
                         Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, q));
                         Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, q + 8));
                     }
-                    for (int oy = 0; oy < oh; oy++) outBuf.Slice(oy * wp, ow).CopyTo(yp.Slice(oy * ow, ow));
+                    for (int oy = 0; oy < oh; oy++) CopyRowOut(ref Unsafe.Add(ref o0, oy * wp), ref Unsafe.Add(ref y0, yOff + oy * ow), ow, y.Length - (yOff + oy * ow));
                 }
                 else
                 {
@@ -771,12 +780,49 @@ public static class QConv
                             Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
                             Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
                         }
-                        outBuf.Slice(oy * ow16, ow).CopyTo(yp.Slice(oy * ow, ow));
+                        CopyRowOut(ref Unsafe.Add(ref o0, oy * ow16), ref Unsafe.Add(ref y0, yOff + oy * ow), ow, y.Length - (yOff + oy * ow));
                     }
                 }
             }
 
         static Vector256<short> Pair(int w0, int w1) => Vector256.Create((int)((ushort)(short)w0 | (uint)(ushort)(short)w1 << 16)).AsInt16();
+    }
+
+    /// <summary>
+    /// Copies one input row (width bytes, <paramref name="srcLeft"/> bytes readable from src) to its place in the padded
+    /// plane. Rows of 16 bytes or more: 16-byte steps, the last one overlapping. Narrower rows: one 16-byte load blended
+    /// with xZero past the width (it writes xZero over the padding that follows and over the next rows' data positions,
+    /// which are copied afterwards); where 16 bytes are not readable, a plain copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowIn(ref byte src, ref byte dst, int width, int srcLeft, Vector128<byte> mask, Vector128<byte> xz)
+    {
+        if (width >= 16)
+        {
+            int i = 0;
+            for (; i + 16 <= width; i += 16) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            if (i < width) Vector128.LoadUnsafe(ref src, (nuint)(width - 16)).StoreUnsafe(ref dst, (nuint)(width - 16));
+        }
+        else if (srcLeft >= 16) Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref src), xz).StoreUnsafe(ref dst);
+        else MemoryMarshal.CreateReadOnlySpan(ref src, width).CopyTo(MemoryMarshal.CreateSpan(ref dst, width));
+    }
+
+    /// <summary>
+    /// Copies one output row (ow bytes) from the output buffer to y (<paramref name="dstLeft"/> bytes writable from dst).
+    /// Rows of 16 bytes or more: 16-byte steps, the last one overlapping. Narrower rows: one 16-byte store where it fits in y
+    /// (the bytes past the row belong to later rows or channels, written afterwards), otherwise a plain copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowOut(ref byte src, ref byte dst, int ow, int dstLeft)
+    {
+        if (ow >= 16)
+        {
+            int i = 0;
+            for (; i + 16 <= ow; i += 16) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            if (i < ow) Vector128.LoadUnsafe(ref src, (nuint)(ow - 16)).StoreUnsafe(ref dst, (nuint)(ow - 16));
+        }
+        else if (dstLeft >= 16) Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+        else MemoryMarshal.CreateReadOnlySpan(ref src, ow).CopyTo(MemoryMarshal.CreateSpan(ref dst, ow));
     }
 
     /// <summary>16 outputs: lo/hi += (a, b) pairs (u8 widened to int16) times the weight pair.</summary>
