@@ -775,7 +775,8 @@ public static class QConv
                         ref short r0 = ref Unsafe.Add(ref p0, 2 * oy * wp);
                         ref short r1 = ref Unsafe.Add(ref r0, wp);
                         ref short r2 = ref Unsafe.Add(ref r1, wp);
-                        for (int ox = 0; ox < ow; ox += 16)
+                        int ox = 0;
+                        for (; ox + 8 < ow; ox += 16)
                         {
                             var lo = bv; var hi = bv;
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
@@ -783,6 +784,15 @@ public static class QConv
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
                             Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
                             Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
+                        }
+                        if (ox < ow)
+                        {
+                            // At most 8 outputs left (e.g. 7-wide rows): one 8-output half.
+                            var lo = bv;
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r1, 2 * ox), wa1, wb1);
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
+                            Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
                         }
                         CopyRowOut(ref Unsafe.Add(ref o0, oy * ow16), ref Unsafe.Add(ref y0, yOff + oy * ow), ow, y.Length - (yOff + oy * ow));
                     }
@@ -808,6 +818,11 @@ public static class QConv
         lo = Avx2.Add(lo, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 2), wb)));
         hi = Avx2.Add(hi, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 16), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 18), wb)));
     }
+
+    /// <summary>8 stride-2 outputs of one kernel row starting at <paramref name="row"/> (int16 plane; reads 18 values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StrideTwoHalf(ref Vector256<int> lo, ref short row, Vector256<short> wa, Vector256<short> wb)
+        => lo = Avx2.Add(lo, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 2), wb)));
 
     /// <summary>
     /// Copies one input row (width bytes, <paramref name="srcLeft"/> bytes readable from src) widened to int16 to its place
