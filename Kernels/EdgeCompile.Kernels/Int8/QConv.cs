@@ -688,13 +688,15 @@ public static class QConv
 
     // ---------------------------------------------------------------- depthwise 3x3, AVX2 plane path
     //
-    // Per channel, the input plane is copied into a stack buffer padded with xZero on every side (so no output needs a
-    // bounds check), and the zero point is folded into the bias: sum (x - z) w + bias = sum x w + (bias - z sum w), exact
-    // in int32 (|x w| <= 255 * 127, 9 taps). Taps are taken in pairs (u8 pairs widened to int16, vpmaddwd by the weight pair):
-    // stride 1 runs over the flattened padded plane (q = oy * Wp + ox, 16 outputs per step; the Wp - ow columns per row
-    // that are not outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps
-    // are adjacent bytes and kx2 pairs with a zero weight.
+    // Per channel, the input plane is copied, widened to int16, into a stack buffer padded with xZero on every side (so no
+    // output needs a bounds check; the padding is written once per call), and the zero point is folded into the bias:
+    // sum (x - z) w + bias = sum x w + (bias - z sum w), exact in int32 (|x w| <= 255 * 127, 9 taps). Every tap pair is a
+    // plain 16-value load of the int16 plane into vpmaddwd with a weight pair: stride 1 runs over the flattened padded
+    // plane (q = oy * Wp + ox, 16 outputs per step as even and odd outputs; the Wp - ow columns per row that are not
+    // outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps are the pair at
+    // 2 ox and kx2 pairs with a zero weight. Stack: PlaneBytes int16 values (32 KiB) + PlaneBytes output bytes (16 KiB).
 
+    /// <summary>Capacity of the plane buffer (int16 values) and of the output buffer (bytes).</summary>
     internal const int PlaneBytes = 16384;
 
     /// <summary>True when the AVX2 plane path takes this depthwise shape (padded plane and output fit the stack buffers).</summary>
