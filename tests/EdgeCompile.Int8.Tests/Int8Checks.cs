@@ -29,6 +29,7 @@ public static class Int8Checks
         ("QConv.Conv2D large shapes", Conv2DLarge),
         ("QConv.DepthwiseConv3x3", Depthwise),
         ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
+        ("QConv.DepthwiseConv3x3 edge sizes and many channels", DepthwiseEdges),
         ("QElementwise.Add", Add),
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),
@@ -414,6 +415,29 @@ public static class Int8Checks
             DepthwiseCase(r, stride, 3, 1, h, h + r.Next(0, 3), 1, 1, 1, 1);
         DepthwiseCase(r, 1, 2, 1, 9, 20, 2, 3, 0, 0);   // padding 2/3 on the top/left, none at the bottom/right
     }
+
+    /// <summary>
+    /// Heights and widths around the plane path's 16-byte row steps (1, 2, 7, 14, 15, 16, 17, 31, 33), both strides, both
+    /// requantization granularities (drawn per case): the narrow rows' masked copies and over-wide output stores, the
+    /// overlapping last step of wide rows, and the element-wise copies at the very end of x / y. Then MobileNetV2's small
+    /// planes with many channels (the padding is written once per call and must survive every channel) and 8-or-fewer-wide
+    /// stride-2 rows (the half step).
+    /// </summary>
+    private static void DepthwiseEdges()
+    {
+        var r = new Random(26);
+        int[] sizes = [1, 2, 7, 14, 15, 16, 17, 31, 33];
+        foreach (int stride in new[] { 1, 2 })
+            foreach (int h in sizes)
+                foreach (int width in sizes)
+                    DepthwiseCase(r, stride, r.Next(1, 4), 1, h, width, r.Next(0, 2), r.Next(0, 2), r.Next(0, 2), r.Next(0, 2));
+        foreach (var (h, stride, c) in new[] { (7, 1, 40), (14, 1, 24), (14, 2, 24), (28, 2, 9), (16, 2, 12), (17, 2, 12) })
+            DepthwiseCase(r, stride, c, 2, h, h, 1, 1, 1, 1);
+    }
+
+    /// <summary>One depthwise case from a seed (the CsCheck property): scalar vs general convolution, every vector path vs scalar.</summary>
+    public static void DepthwiseSeeded(int seed, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
+        => DepthwiseCase(new Random(seed), stride, c, bn, h, width, pt, pl, pb, pr);
 
     private static void DepthwiseCase(Random r, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
     {

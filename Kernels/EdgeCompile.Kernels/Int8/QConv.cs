@@ -688,13 +688,15 @@ public static class QConv
 
     // ---------------------------------------------------------------- depthwise 3x3, AVX2 plane path
     //
-    // Per channel, the input plane is copied into a stack buffer padded with xZero on every side (so no output needs a
-    // bounds check), and the zero point is folded into the bias: sum (x - z) w + bias = sum x w + (bias - z sum w), exact
-    // in int32 (|x w| <= 255 * 127, 9 taps). Taps are taken in pairs (u8 pairs widened to int16, vpmaddwd by the weight pair):
-    // stride 1 runs over the flattened padded plane (q = oy * Wp + ox, 16 outputs per step; the Wp - ow columns per row
-    // that are not outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps
-    // are adjacent bytes and kx2 pairs with a zero weight.
+    // Per channel, the input plane is copied, widened to int16, into a stack buffer padded with xZero on every side (so no
+    // output needs a bounds check; the padding is written once per call), and the zero point is folded into the bias:
+    // sum (x - z) w + bias = sum x w + (bias - z sum w), exact in int32 (|x w| <= 255 * 127, 9 taps). Every tap pair is a
+    // plain 16-value load of the int16 plane into vpmaddwd with a weight pair: stride 1 runs over the flattened padded
+    // plane (q = oy * Wp + ox, 16 outputs per step as even and odd outputs; the Wp - ow columns per row that are not
+    // outputs are computed and dropped); stride 2 runs per output row, where each output's (kx0, kx1) taps are the pair at
+    // 2 ox and kx2 pairs with a zero weight. Stack: PlaneBytes int16 values (32 KiB) + PlaneBytes output bytes (16 KiB).
 
+    /// <summary>Capacity of the plane buffer (int16 values) and of the output buffer (bytes).</summary>
     internal const int PlaneBytes = 16384;
 
     /// <summary>True when the AVX2 plane path takes this depthwise shape (padded plane and output fit the stack buffers).</summary>
@@ -707,62 +709,76 @@ public static class QConv
         return plane <= PlaneBytes && outBytes <= PlaneBytes;
     }
 
+    [SkipLocalsInit]
     private static void DepthwisePlaneAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft, int hp, int wp,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
-        Span<byte> plane = stackalloc byte[PlaneBytes];
+        Span<short> plane = stackalloc short[PlaneBytes];
         Span<byte> outBuf = stackalloc byte[PlaneBytes];
         int used = hp * wp + 96;
+        // Filled once: the row copies below only ever write input values at the data positions and xZero elsewhere, so
+        // every padding position keeps xZero for all channels.
+        plane.Slice(0, used).Fill((short)xZero);
+        var xzBytes = Vector128.Create((byte)xZero);
+        // Lanes below width (narrow rows copied as one masked 16-byte step).
+        var rowMask = Sse2.CompareGreaterThan(Vector128.Create((sbyte)Math.Min(width, 16)), Vector128.Create((sbyte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)).AsByte();
+        ref byte x0 = ref MemoryMarshal.GetReference(x);
+        ref byte y0 = ref MemoryMarshal.GetReference(y);
+        ref short p0 = ref MemoryMarshal.GetReference(plane);
+        ref byte o0 = ref MemoryMarshal.GetReference(outBuf);
         for (int b = 0; b < n; b++)
             for (int ch = 0; ch < c; ch++)
             {
-                var xp = x.Slice((b * c + ch) * h * width, h * width);
-                var yp = y.Slice((b * c + ch) * oh * ow, oh * ow);
-                plane.Slice(0, used).Fill((byte)xZero);
-                for (int iy = 0; iy < h; iy++) xp.Slice(iy * width, width).CopyTo(plane.Slice((iy + padTop) * wp + padLeft));
+                int xOff = (b * c + ch) * h * width, yOff = (b * c + ch) * oh * ow;
+                ref short pd = ref Unsafe.Add(ref p0, padTop * wp + padLeft);
+                for (int iy = 0; iy < h; iy++)
+                    CopyRowIn(ref Unsafe.Add(ref x0, xOff + iy * width), ref Unsafe.Add(ref pd, iy * wp), width, x.Length - (xOff + iy * width), rowMask, xzBytes);
                 var wc = w.Slice(ch * 9, 9);
                 int sumW = 0;
                 for (int t = 0; t < 9; t++) sumW += wc[t];
                 int bs = (bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW, pi = multiplier.Length == 1 ? 0 : ch;
                 var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                 var bv = Vector256.Create(bs);
-                ref byte p0 = ref MemoryMarshal.GetReference(plane);
-                ref byte o0 = ref MemoryMarshal.GetReference(outBuf);
                 if (stride == 1)
                 {
-                    // Pairs: (r0k0, r0k1) (r0k2, r1k0) (r1k1, r1k2) (r2k0, r2k1) (r2k2, -).
-                    var w01 = Pair(wc[0], wc[1]); var w23 = Pair(wc[2], wc[3]); var w45 = Pair(wc[4], wc[5]); var w67 = Pair(wc[6], wc[7]); var w8 = Pair(wc[8], 0);
+                    // A 16-value load at q holds the pairs (x[q + 2j], x[q + 2j + 1]): even outputs q + 2j take (k0, k1) from it
+                    // and (k2, 0) from the load at q + 2; odd outputs q + 2j + 1 take (0, k0) from the load at q and (k1, k2)
+                    // from the load at q + 2. Two loads per kernel row serve 16 outputs.
+                    var e0 = Pair(wc[0], wc[1]); var e1 = Pair(wc[2], 0); var d0 = Pair(0, wc[0]); var d1 = Pair(wc[1], wc[2]);
+                    var e3 = Pair(wc[3], wc[4]); var e4 = Pair(wc[5], 0); var d3 = Pair(0, wc[3]); var d4 = Pair(wc[4], wc[5]);
+                    var e6 = Pair(wc[6], wc[7]); var e7 = Pair(wc[8], 0); var d6 = Pair(0, wc[6]); var d7 = Pair(wc[7], wc[8]);
                     int count = (oh - 1) * wp + ow;
                     for (int q = 0; q < count; q += 16)
                     {
-                        ref byte r0 = ref Unsafe.Add(ref p0, q);
-                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
-                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
-                        var lo = bv; var hi = bv;
-                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0), Vector128.LoadUnsafe(ref r0, 1), w01);
-                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r0, 2), Vector128.LoadUnsafe(ref r1), w23);
-                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r1, 1), Vector128.LoadUnsafe(ref r1, 2), w45);
-                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2), Vector128.LoadUnsafe(ref r2, 1), w67);
-                        PairTaps(ref lo, ref hi, Vector128.LoadUnsafe(ref r2, 2), Vector128<byte>.Zero, w8);
-                        Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, q));
-                        Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, q + 8));
+                        ref short r0 = ref Unsafe.Add(ref p0, q);
+                        ref short r1 = ref Unsafe.Add(ref r0, wp);
+                        ref short r2 = ref Unsafe.Add(ref r1, wp);
+                        var ev = bv; var od = bv;
+                        RowTaps(ref ev, ref od, Vector256.LoadUnsafe(ref r0), Vector256.LoadUnsafe(ref r0, 2), e0, e1, d0, d1);
+                        RowTaps(ref ev, ref od, Vector256.LoadUnsafe(ref r1), Vector256.LoadUnsafe(ref r1, 2), e3, e4, d3, d4);
+                        RowTaps(ref ev, ref od, Vector256.LoadUnsafe(ref r2), Vector256.LoadUnsafe(ref r2, 2), e6, e7, d6, d7);
+                        // Both in [0, 255]: (even | odd << 16) as int16 is e0 o0 e1 o1 ..., packed to 16 bytes in output order.
+                        var v = Avx2.Or(rq.Apply(ev), Avx2.ShiftLeftLogical(rq.Apply(od), 16)).AsInt16();
+                        Sse2.PackUnsignedSaturate(v.GetLower(), v.GetUpper()).StoreUnsafe(ref o0, (nuint)q);
                     }
-                    for (int oy = 0; oy < oh; oy++) outBuf.Slice(oy * wp, ow).CopyTo(yp.Slice(oy * ow, ow));
+                    for (int oy = 0; oy < oh; oy++) CopyRowOut(ref Unsafe.Add(ref o0, oy * wp), ref Unsafe.Add(ref y0, yOff + oy * ow), ow, y.Length - (yOff + oy * ow));
                 }
                 else
                 {
-                    // Each output's (kx0, kx1) taps are the adjacent bytes at 2 ox; kx2 is the pair at 2 ox + 2 with weight (w2, 0).
+                    // A 16-value load at 2 ox holds (x[2 ox + 2j], x[2 ox + 2j + 1]): taps (k0, k1) of output ox + j; the load at
+                    // 2 ox + 2 gives (k2, 0). 16 outputs per step, in order.
                     var wa0 = Pair(wc[0], wc[1]); var wb0 = Pair(wc[2], 0);
                     var wa1 = Pair(wc[3], wc[4]); var wb1 = Pair(wc[5], 0);
                     var wa2 = Pair(wc[6], wc[7]); var wb2 = Pair(wc[8], 0);
                     int ow16 = (ow + 15) & ~15;
                     for (int oy = 0; oy < oh; oy++)
                     {
-                        ref byte r0 = ref Unsafe.Add(ref p0, 2 * oy * wp);
-                        ref byte r1 = ref Unsafe.Add(ref r0, wp);
-                        ref byte r2 = ref Unsafe.Add(ref r1, wp);
-                        for (int ox = 0; ox < ow; ox += 16)
+                        ref short r0 = ref Unsafe.Add(ref p0, 2 * oy * wp);
+                        ref short r1 = ref Unsafe.Add(ref r0, wp);
+                        ref short r2 = ref Unsafe.Add(ref r1, wp);
+                        int ox = 0;
+                        for (; ox + 8 < ow; ox += 16)
                         {
                             var lo = bv; var hi = bv;
                             StrideTwoTaps(ref lo, ref hi, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
@@ -771,7 +787,16 @@ public static class QConv
                             Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
                             Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref o0, oy * ow16 + ox + 8));
                         }
-                        outBuf.Slice(oy * ow16, ow).CopyTo(yp.Slice(oy * ow, ow));
+                        if (ox < ow)
+                        {
+                            // At most 8 outputs left (e.g. 7-wide rows): one 8-output half.
+                            var lo = bv;
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r0, 2 * ox), wa0, wb0);
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r1, 2 * ox), wa1, wb1);
+                            StrideTwoHalf(ref lo, ref Unsafe.Add(ref r2, 2 * ox), wa2, wb2);
+                            Requantization.StoreBytesAvx2(rq.Apply(lo), ref Unsafe.Add(ref o0, oy * ow16 + ox));
+                        }
+                        CopyRowOut(ref Unsafe.Add(ref o0, oy * ow16), ref Unsafe.Add(ref y0, yOff + oy * ow), ow, y.Length - (yOff + oy * ow));
                     }
                 }
             }
@@ -779,23 +804,62 @@ public static class QConv
         static Vector256<short> Pair(int w0, int w1) => Vector256.Create((int)((ushort)(short)w0 | (uint)(ushort)(short)w1 << 16)).AsInt16();
     }
 
-    /// <summary>16 outputs: lo/hi += (a, b) pairs (u8 widened to int16) times the weight pair.</summary>
+    /// <summary>One kernel row of 16 stride-1 outputs: a = plane[q..q+16), b = plane[q+2..q+18) (int16); even/odd accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PairTaps(ref Vector256<int> lo, ref Vector256<int> hi, Vector128<byte> a, Vector128<byte> b, Vector256<short> wPair)
+    private static void RowTaps(ref Vector256<int> ev, ref Vector256<int> od, Vector256<short> a, Vector256<short> b,
+        Vector256<short> e01, Vector256<short> e2, Vector256<short> d0, Vector256<short> d12)
     {
-        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(a, b)), wPair));
-        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Sse2.UnpackHigh(a, b)), wPair));
+        ev = Avx2.Add(ev, Avx2.Add(Avx2.MultiplyAddAdjacent(a, e01), Avx2.MultiplyAddAdjacent(b, e2)));
+        od = Avx2.Add(od, Avx2.Add(Avx2.MultiplyAddAdjacent(a, d0), Avx2.MultiplyAddAdjacent(b, d12)));
     }
 
-    /// <summary>16 stride-2 outputs of one kernel row starting at <paramref name="row"/> (32 + 2 bytes read... + 32).</summary>
+    /// <summary>16 stride-2 outputs of one kernel row starting at <paramref name="row"/> (int16 plane; reads 34 values).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StrideTwoTaps(ref Vector256<int> lo, ref Vector256<int> hi, ref byte row, Vector256<short> wa, Vector256<short> wb)
+    private static void StrideTwoTaps(ref Vector256<int> lo, ref Vector256<int> hi, ref short row, Vector256<short> wa, Vector256<short> wb)
     {
-        var v = Vector256.LoadUnsafe(ref row);
-        var v2 = Vector256.LoadUnsafe(ref row, 2);
-        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetLower()), wa));
-        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v.GetUpper()), wa));
-        lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetLower()), wb));
-        hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(v2.GetUpper()), wb));
+        lo = Avx2.Add(lo, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 2), wb)));
+        hi = Avx2.Add(hi, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 16), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 18), wb)));
+    }
+
+    /// <summary>8 stride-2 outputs of one kernel row starting at <paramref name="row"/> (int16 plane; reads 18 values).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StrideTwoHalf(ref Vector256<int> lo, ref short row, Vector256<short> wa, Vector256<short> wb)
+        => lo = Avx2.Add(lo, Avx2.Add(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row), wa), Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref row, 2), wb)));
+
+    /// <summary>
+    /// Copies one input row (width bytes, <paramref name="srcLeft"/> bytes readable from src) widened to int16 to its place
+    /// in the padded plane. Rows of 16 bytes or more: 16-byte steps, the last one overlapping. Narrower rows: one 16-byte
+    /// load blended with xZero past the width (it writes xZero over the padding that follows and over the next rows' data
+    /// positions, which are copied afterwards); where 16 bytes are not readable, per element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowIn(ref byte src, ref short dst, int width, int srcLeft, Vector128<byte> mask, Vector128<byte> xz)
+    {
+        if (width >= 16)
+        {
+            int i = 0;
+            for (; i + 16 <= width; i += 16) Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref src, (nuint)i)).StoreUnsafe(ref dst, (nuint)i);
+            if (i < width) Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref src, (nuint)(width - 16))).StoreUnsafe(ref dst, (nuint)(width - 16));
+        }
+        else if (srcLeft >= 16) Avx2.ConvertToVector256Int16(Vector128.ConditionalSelect(mask, Vector128.LoadUnsafe(ref src), xz)).StoreUnsafe(ref dst);
+        else for (int i = 0; i < width; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref src, i);
+    }
+
+    /// <summary>
+    /// Copies one output row (ow bytes) from the output buffer to y (<paramref name="dstLeft"/> bytes writable from dst).
+    /// Rows of 16 bytes or more: 16-byte steps, the last one overlapping. Narrower rows: one 16-byte store where it fits in y
+    /// (the bytes past the row belong to later rows or channels, written afterwards), otherwise a plain copy.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRowOut(ref byte src, ref byte dst, int ow, int dstLeft)
+    {
+        if (ow >= 16)
+        {
+            int i = 0;
+            for (; i + 16 <= ow; i += 16) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref dst, (nuint)i);
+            if (i < ow) Vector128.LoadUnsafe(ref src, (nuint)(ow - 16)).StoreUnsafe(ref dst, (nuint)(ow - 16));
+        }
+        else if (dstLeft >= 16) Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+        else MemoryMarshal.CreateReadOnlySpan(ref src, ow).CopyTo(MemoryMarshal.CreateSpan(ref dst, ow));
     }
 }

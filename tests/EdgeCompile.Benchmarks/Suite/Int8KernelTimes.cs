@@ -16,7 +16,10 @@ public static class Int8KernelTimes
 
     public static int Run(string[] args)
     {
-        int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1], Inv) : 15;
+        int reps = 15;
+        for (int i = 0; i + 1 < args.Length; i += 2)
+            if (args[i] == "--reps") reps = int.Parse(args[i + 1], Inv);
+            else if (args[i] == "--only") _only = args[i + 1];
         double clock = Machine.MeasureClockMHz();
         double peak = 2 * 16 * Machine.MeasureMaddPerCycle(clock) * clock / 1000;
         Console.WriteLine(string.Create(Inv, $"int8 peak (vpmaddwd, measured as in the report): {peak:F1} GOPS"));
@@ -32,6 +35,9 @@ public static class Int8KernelTimes
         Conv("QConv 144->24 56x56 1x1 (MobileNetV2)", 144, 56, 24, 1, reps, peak);
         Conv("QConv 16->32 8x8 3x3 (digits)", 16, 8, 32, 3, reps, peak);
         Conv("QConv 32->32 4x4 3x3 (digits)", 32, 4, 32, 3, reps, peak);
+        // MobileNetV2's depthwise 3x3 layers (channels, input size, stride), pad 1.
+        foreach (var (c, hw, s) in new[] { (32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1) })
+            Depthwise(string.Create(Inv, $"QConv.DepthwiseConv3x3 {c}x{hw}x{hw} s{s} (MobileNetV2)"), c, hw, s, reps, peak);
         MaxPool("QPool.MaxPool2D 64x112x112 3x3/2 (ResNet)", 64, 112, 3, 2, 1, reps);
         MaxPool("QPool.MaxPool2D 32x8x8 2x2/2 (digits)", 32, 8, 2, 2, 0, reps);
         var r = new Random(3);
@@ -88,6 +94,18 @@ public static class Int8KernelTimes
             1, 1, pad, pad, 1, 1, 1, mult, shift, 128, 0, 255));
     }
 
+    private static void Depthwise(string name, int c, int hw, int stride, int reps, double peak)
+    {
+        var r = new Random(5);
+        int o = (hw + 2 - 3) / stride + 1;
+        var x = U8(r, c * hw * hw);
+        var w = S8(r, c * 9);
+        var (mult, shift) = Requant(r, c);
+        var bias = new int[c];
+        var y = new byte[c * o * o];
+        Time(name, 2.0 * 9 * c * o * o, reps, peak, () => QConv.DepthwiseConv3x3(x, 3, w, bias, y, 1, c, hw, hw, o, o, stride, 1, 1, mult, shift, 128, 0, 255));
+    }
+
     private static void MaxPool(string name, int c, int hw, int ks, int stride, int pad, int reps)
     {
         var r = new Random(4);
@@ -97,8 +115,11 @@ public static class Int8KernelTimes
         Time(name, 0, reps, 0, () => QPool.MaxPool2D(x, y, 1, c, hw, hw, ks, ks, o, o, stride, stride, pad, pad, 1, 1));
     }
 
+    private static string? _only;
+
     private static void Time(string name, double ops, int reps, double peak, Action run)
     {
+        if (_only != null && !name.Contains(_only, StringComparison.OrdinalIgnoreCase)) return;
         long w0 = System.Diagnostics.Stopwatch.GetTimestamp();
         while (System.Diagnostics.Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 400) run();
         // Each sample: as many calls as fill ~20 ms (the count from 20 calls), so small layers are not timed one call at a time.
