@@ -215,13 +215,14 @@ public static class Conv
                 for (int ch = 0; ch < chans; ch++)
                 {
                     ref float dst = ref Unsafe.Add(ref dst0, ch * dstStride);
-                    if (a > ox0) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d), a - ox0).Clear();
-                    if (z < ox1) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref dst, d + (z - ox0)), ox1 - z).Clear();
+                    // The padding columns (a few per row at most: the kernel's reach past the border) one at a time.
+                    for (int t = d; t < d + (a - ox0); t++) Unsafe.Add(ref dst, t) = 0f;
+                    for (int t = d + (z - ox0); t < d + (ox1 - ox0); t++) Unsafe.Add(ref dst, t) = 0f;
                     ref float src = ref Unsafe.Add(ref rx, srcOffset + ch * srcStride);
                     ref float o = ref Unsafe.Add(ref dst, d + (a - ox0));
                     if (count == 0) { }
                     else if (strideW == 1)
-                        MemoryMarshal.CreateReadOnlySpan(ref src, count).CopyTo(MemoryMarshal.CreateSpan(ref o, count));
+                        CopyRow(ref src, ref o, count, isa);
                     else if (strideW == 2)
                         GatherEven(ref src, ref o, count, isa);
                     else
@@ -231,6 +232,30 @@ public static class Conv
             d += n;
             j += n;
         }
+    }
+
+    /// <summary>
+    /// o[i] = src[i] for i in [0, count), inline: the segments are short (a row of the output plane, often under 64
+    /// floats), where a call to a general memory copy costs about as much as the copy. Vectors of 8 (or 4), the last
+    /// one overlapping its predecessor instead of a scalar tail (a copy: rewriting an element is harmless).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(ref float src, ref float o, int count, Isa isa)
+    {
+        if (isa == Isa.Vector256 && count >= 8)
+        {
+            int i = 0;
+            for (; i <= count - 8; i += 8) Vector256.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref o, (nuint)i);
+            if (i < count) Vector256.LoadUnsafe(ref src, (nuint)(count - 8)).StoreUnsafe(ref o, (nuint)(count - 8));
+        }
+        else if (isa >= Isa.Vector128 && count >= 4)
+        {
+            int i = 0;
+            for (; i <= count - 4; i += 4) Vector128.LoadUnsafe(ref src, (nuint)i).StoreUnsafe(ref o, (nuint)i);
+            if (i < count) Vector128.LoadUnsafe(ref src, (nuint)(count - 4)).StoreUnsafe(ref o, (nuint)(count - 4));
+        }
+        else
+            for (int i = 0; i < count; i++) Unsafe.Add(ref o, i) = Unsafe.Add(ref src, i);
     }
 
     /// <summary>

@@ -549,22 +549,37 @@ public static partial class Gemm
     }
 
     /// <summary>
+    /// Column strips of B up to which <see cref="Multiply512Packed"/> packs every strip of a k block before the first
+    /// row strip of A and then runs the row strips outermost (each 8 x kc strip of A read once per k block, from L1 for
+    /// all the strips, instead of once per column strip): a narrow C such as a convolution over a 7x7 plane (49 columns:
+    /// 3 strips and a dot-product tail), where A, the weights, is the large operand.
+    /// </summary>
+    internal const int RowOuterMaxStrips = 3;
+
+    /// <summary>
     /// The packed part of <see cref="Multiply512"/>: rows [0, m8) (a multiple of 8), all n columns. Stack: the B panel
-    /// (<see cref="KBlock"/> x 16 floats, 16 KiB) and one 8x16 tile (512 bytes) for the zero-padded last strip.
+    /// (<see cref="KBlock"/> x 16 floats, 16 KiB; <see cref="KBlock"/> x (16 x <see cref="RowOuterMaxStrips"/> +
+    /// <see cref="DotTailMaxWidth"/>) floats, 56 KiB, when n fits that many strips) and one 8x16 tile (512 bytes) for
+    /// the zero-padded last strip. The loop order does not change any sum (same k blocks, same tiles).
     /// </summary>
     [SkipLocalsInit]
     private static void Multiply512Packed(ref float ra, int rsA, int csA, ref float rb, int ldb, Span<float> c, int ldc,
         int m8, int k, int n, int firstInit, ref float rbias, Activation act, float p0, float p1)
     {
-        Span<float> panel = stackalloc float[KBlock * 16];
-        Span<float> tile = stackalloc float[8 * 16];
-        ref float rp = ref MemoryMarshal.GetReference(panel);
-        ref float rt = ref MemoryMarshal.GetReference(tile);
         // A last strip narrower than DotTailMaxWidth, when A's rows are contiguous along k, is computed as dot products
         // (B's columns copied contiguous along k into the panel): a padded 16-wide strip would do 16 columns' work.
         int tailW = n & 15;
         bool dotTail = csA == 1 && tailW > 0 && tailW < DotTailMaxWidth;
         int nVec = dotTail ? n - tailW : n;
+        int strips = (nVec + 15) / 16;
+        bool rowOuter = strips <= RowOuterMaxStrips && m8 > 8;
+        const int StripFloats = KBlock * 16;
+        Span<float> panel = stackalloc float[rowOuter ? StripFloats * RowOuterMaxStrips + KBlock * DotTailMaxWidth : StripFloats];
+        Span<float> tile = stackalloc float[8 * 16];
+        ref float rp = ref MemoryMarshal.GetReference(panel);
+        // The dot tail's columns: after the strips in the row-outer order, else at the panel's start (used up before
+        // the first strip is packed).
+        ref float rtail = ref rowOuter ? ref Unsafe.Add(ref rp, StripFloats * RowOuterMaxStrips) : ref rp;
         ref float rc = ref MemoryMarshal.GetReference(c);
         bool hasBias = firstInit == InitBias;
         int pc = 0;
@@ -577,65 +592,96 @@ public static partial class Gemm
             ref float bk = ref Unsafe.Add(ref rb, pc * ldb);
             Activation inRegisters = last && IsVectorActivation(act) ? act : Activation.None;
             bool perTile = last && act != Activation.None && inRegisters == Activation.None;
+            Activation tailAct = last ? act : Activation.None;
             if (dotTail)
-            {
                 for (int t = 0; t < tailW; t++)
                 {
                     ref float src = ref Unsafe.Add(ref bk, nVec + t);
-                    ref float dst = ref Unsafe.Add(ref rp, t * KBlock);
+                    ref float dst = ref Unsafe.Add(ref rtail, t * KBlock);
                     for (int p = 0; p < kc; p++) Unsafe.Add(ref dst, p) = Unsafe.Add(ref src, p * ldb);
                 }
+            if (rowOuter)
+            {
+                for (int s = 0; s < strips; s++)
+                    PackStrip512(ref Unsafe.Add(ref bk, s * 16), ldb, Math.Min(16, n - s * 16), kc, ref Unsafe.Add(ref rp, s * StripFloats));
                 for (int i = 0; i < m8; i += 8)
                 {
                     ref float ai = ref Unsafe.Add(ref ak, i * rsA);
                     ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
-                    for (int t = 0; t < tailW; t++)
-                        DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rp, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
-                            last ? act : Activation.None, p0, p1);
+                    for (int s = 0; s < strips; s++)
+                        StripTile512(ref ai, rsA, csA, ref Unsafe.Add(ref rp, s * StripFloats), c, ref rc, ldc, i, s * 16, Math.Min(16, n - s * 16),
+                            kc, init, ref bi, inRegisters, perTile, act, p0, p1, tile);
+                    for (int t = 0; t < tailW && dotTail; t++)
+                        DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rtail, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
+                            tailAct, p0, p1);
                 }
             }
-            for (int j = 0; j < nVec; j += 16)
+            else
             {
-                int w = Math.Min(16, n - j);
-                ref float src = ref Unsafe.Add(ref bk, j);
-                if (w == 16)
-                    for (int p = 0; p < kc; p++)
+                if (dotTail)
+                    for (int i = 0; i < m8; i += 8)
                     {
-                        Vector512.LoadUnsafe(ref src).StoreUnsafe(ref rp, (nuint)(p * 16));
-                        src = ref Unsafe.Add(ref src, ldb);
+                        ref float ai = ref Unsafe.Add(ref ak, i * rsA);
+                        ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                        for (int t = 0; t < tailW; t++)
+                            DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rtail, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
+                                tailAct, p0, p1);
                     }
-                else
-                    for (int p = 0; p < kc; p++)
-                    {
-                        ref float dst = ref Unsafe.Add(ref rp, p * 16);
-                        Vector512<float>.Zero.StoreUnsafe(ref dst);
-                        MemoryMarshal.CreateReadOnlySpan(ref src, w).CopyTo(MemoryMarshal.CreateSpan(ref dst, w));
-                        src = ref Unsafe.Add(ref src, ldb);
-                    }
-                for (int i = 0; i < m8; i += 8)
+                for (int j = 0; j < nVec; j += 16)
                 {
-                    ref float ai = ref Unsafe.Add(ref ak, i * rsA);
-                    ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
-                    ref float cij = ref Unsafe.Add(ref rc, i * ldc + j);
-                    if (w == 16)
-                        Kernel8x16x512(ref ai, rsA, csA, ref rp, 16, ref cij, ldc, kc, init, ref bi, inRegisters, p0, p1);
-                    else
-                    {
-                        // The partial strip: through the stack tile (C's columns past w are never read or written).
-                        if (init == InitLoad)
-                            for (int r = 0; r < 8; r++)
-                                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cij, r * ldc), w).CopyTo(tile.Slice(r * 16, w));
-                        Kernel8x16x512(ref ai, rsA, csA, ref rp, 16, ref rt, 16, kc, init, ref bi, inRegisters, p0, p1);
-                        for (int r = 0; r < 8; r++)
-                            tile.Slice(r * 16, w).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cij, r * ldc), w));
-                    }
-                    if (perTile)
-                        for (int r = 0; r < 8; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, w), p0, p1, Isa.Vector256);
+                    int w = Math.Min(16, n - j);
+                    PackStrip512(ref Unsafe.Add(ref bk, j), ldb, w, kc, ref rp);
+                    for (int i = 0; i < m8; i += 8)
+                        StripTile512(ref Unsafe.Add(ref ak, i * rsA), rsA, csA, ref rp, c, ref rc, ldc, i, j, w, kc, init,
+                            ref Unsafe.Add(ref rbias, hasBias ? i : 0), inRegisters, perTile, act, p0, p1, tile);
                 }
             }
             pc += kc;
         }
         while (pc < k);
+    }
+
+    /// <summary>Copies a kc x w block of B (row stride ldb, w &lt;= 16) into dst as kc rows of 16, zero-padded past w.</summary>
+    private static void PackStrip512(ref float src, int ldb, int w, int kc, ref float dst)
+    {
+        if (w == 16)
+            for (int p = 0; p < kc; p++)
+            {
+                Vector512.LoadUnsafe(ref src).StoreUnsafe(ref dst, (nuint)(p * 16));
+                src = ref Unsafe.Add(ref src, ldb);
+            }
+        else
+            for (int p = 0; p < kc; p++)
+            {
+                ref float d = ref Unsafe.Add(ref dst, p * 16);
+                Vector512<float>.Zero.StoreUnsafe(ref d);
+                MemoryMarshal.CreateReadOnlySpan(ref src, w).CopyTo(MemoryMarshal.CreateSpan(ref d, w));
+                src = ref Unsafe.Add(ref src, ldb);
+            }
+    }
+
+    /// <summary>
+    /// The 8 x w tile of C at (i, j) from a packed strip (w &lt;= 16): a partial strip goes through the stack tile (C's
+    /// columns past w are never read or written); <paramref name="perTile"/> applies a non-vector activation after.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StripTile512(ref float ai, int rsA, int csA, ref float strip, Span<float> c, ref float rc, int ldc, int i, int j, int w,
+        int kc, int init, ref float bi, Activation inRegisters, bool perTile, Activation act, float p0, float p1, Span<float> tile)
+    {
+        ref float cij = ref Unsafe.Add(ref rc, i * ldc + j);
+        if (w == 16)
+            Kernel8x16x512(ref ai, rsA, csA, ref strip, 16, ref cij, ldc, kc, init, ref bi, inRegisters, p0, p1);
+        else
+        {
+            if (init == InitLoad)
+                for (int r = 0; r < 8; r++)
+                    MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref cij, r * ldc), w).CopyTo(tile.Slice(r * 16, w));
+            Kernel8x16x512(ref ai, rsA, csA, ref strip, 16, ref MemoryMarshal.GetReference(tile), 16, kc, init, ref bi, inRegisters, p0, p1);
+            for (int r = 0; r < 8; r++)
+                tile.Slice(r * 16, w).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref cij, r * ldc), w));
+        }
+        if (perTile)
+            for (int r = 0; r < 8; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, w), p0, p1, Isa.Vector256);
     }
 
     /// <summary>Last strips narrower than this (with csA = 1) take <see cref="DotTile8x1"/> in <see cref="Multiply512Packed"/>.</summary>

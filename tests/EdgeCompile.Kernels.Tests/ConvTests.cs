@@ -131,6 +131,37 @@ public class ConvTests
         Assert.True(tested > 40 && chunked > 3 && blocked > 3, $"coverage: {tested} shapes, {chunked} chunked, {blocked} blocked");
     }
 
+    /// <summary>
+    /// The stride-1 im2col gather copies each output row's in-range taps with 8-float (or 4-float) vectors, the last one
+    /// overlapping its predecessor, and writes the padding columns one at a time: every row width from 1 to 40 (copy
+    /// lengths below 4, between 4 and 8, multiples of 8 and ragged ones), paddings 0 to 3 on either side, 1x1 to 7x7
+    /// kernels, planes that span several im2col blocks, on every GEMM path.
+    /// </summary>
+    [Fact]
+    public void Im2ColStride1RowsOfEveryWidthMatchScalarReference()
+    {
+        var r = new Random(77);
+        for (int width = 1; width <= 40; width++)
+        {
+            int kw = r.Next(1, 8), kh = r.Next(1, 4);
+            int pl = r.Next(0, Math.Min(4, kw)), pr = r.Next(0, Math.Min(4, kw));
+            int h = r.Next(kh, width <= 8 ? 70 : 20);
+            var s = new Shape(1, r.Next(1, 6), h, Math.Max(width, kw - pl - pr), r.Next(4, 10), kh, kw, 1, 1, r.Next(0, kh), pl, r.Next(0, kh), pr, 1, 1, 1);
+            if (s.Oh < 1 || s.Ow < 1 || Conv.Im2ColBlock(kh * kw, s.Oh * s.Ow) == 0) continue;
+            var x = Check.Data(r, s.C * s.H * s.W);
+            var w = Check.Data(r, s.K * s.C * kh * kw);
+            var bias = Check.Data(r, s.K);
+            var expected = new float[s.K * s.Oh * s.Ow];
+            Conv.Conv2DScalar(x, w, bias, expected, 1, s.C, s.H, s.W, s.K, kh, kw, s.Oh, s.Ow, 1, 1, s.Pt, s.Pl, 1, 1, 1, Activation.None, 0f, 0f);
+            foreach (var isa in Check.GemmPaths())
+            {
+                var y = new float[expected.Length];
+                Conv.Conv2DIm2Col(x, w, bias, y, 1, s.C, s.H, s.W, s.K, kh, kw, s.Oh, s.Ow, 1, 1, s.Pt, s.Pl, 1, 1, 1, Activation.None, 0f, 0f, isa);
+                Check.Close(expected, y, $"im2col stride 1 {s} {isa}", 1e-5f, 2e-6f * MathF.Sqrt(s.C * kh * kw) + 1e-6f);
+            }
+        }
+    }
+
     [Fact]
     public void Im2ColBlockKeepsThePanelBounded()
     {

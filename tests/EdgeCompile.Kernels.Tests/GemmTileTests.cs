@@ -41,10 +41,44 @@ public class GemmTileTests
     [InlineData(96, 16, 1000)]
     [InlineData(40, 300, 196)]
     [InlineData(17, 63, 33)]
+    [InlineData(512, 333, 49)]   // a ResNet stage-4 3x3 convolution's im2col chunk: rows outermost (Gemm.RowOuterMaxStrips)
+    [InlineData(32, 300, 40)]    // rows outermost with a zero-padded 8-wide last strip
+    [InlineData(24, 520, 64)]    // four strips: one past the rows-outermost limit
     public void Model_shapes_match_in_order_sums(int m, int k, int n)
     {
         for (int mode = 0; mode < 3; mode++)
             Compare(m, k, n, mode, mode == 1 ? Activation.Sigmoid : Activation.Relu, 0, 0, 1000 + mode);
+    }
+
+    /// <summary>
+    /// A stored [k, m] (column stride m, as Gemm.Run with transA): no dot-product tail, so a narrow last strip is
+    /// zero-padded, in both loop orders of the packed 512-bit path (up to <see cref="Gemm.RowOuterMaxStrips"/> strips
+    /// and past it), with several k blocks.
+    /// </summary>
+    [Theory]
+    [InlineData(40, 300, 49)]
+    [InlineData(16, 70, 33)]
+    [InlineData(24, 600, 70)]
+    public void Transposed_a_matches_in_order_sums(int m, int k, int n)
+    {
+        var r = new Random(m * 1000 + n);
+        var at = Check.Data(r, k * m);
+        var b = Check.Data(r, k * n);
+        var bias = Check.Data(r, m);
+        var expected = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = bias[i];
+                for (int p = 0; p < k; p++) s += at[p * m + i] * b[p * n + j];
+                expected[i * n + j] = ActivationKernel.Apply(Activation.Relu, s, 0f, 0f);
+            }
+        foreach (var isa in Check.GemmPaths())
+        {
+            var y = new float[m * n];
+            Gemm.MultiplyNN(at, 1, m, b, n, y, n, m, k, n, accumulate: false, bias, Activation.Relu, 0f, 0f, isa);
+            Check.Close(expected, y, $"MultiplyNN A^T m={m} k={k} n={n} {isa}", abs: 1e-5f * MathF.Sqrt(k));
+        }
     }
 
     private static void Compare(int m, int k, int n, int mode, Activation act, int padB, int padC, int seed)

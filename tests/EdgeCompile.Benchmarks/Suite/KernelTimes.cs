@@ -28,7 +28,10 @@ public static class KernelTimes
 
     public static int Run(string[] args)
     {
-        int reps = args.Length == 2 && args[0] == "--reps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
+        int reps = 15;
+        for (int i = 0; i + 1 < args.Length; i += 2)
+            if (args[i] == "--reps") reps = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            else if (args[i] == "--only") s_only = args[i + 1];
         Gemm("Gemm 512x512x512", 512, 512, 512, reps);
         Gemm("Gemm 128x256x1024 (transformer FFN1)", 128, 256, 1024, reps);
         Gemm("Gemm 128x1024x256 (transformer FFN2)", 128, 1024, 256, reps);
@@ -50,8 +53,12 @@ public static class KernelTimes
         return 0;
     }
 
+    /// <summary>With <c>--only TEXT</c>, only the kernels whose name contains TEXT run.</summary>
+    private static string? s_only;
+
     private static void Gemm(string name, int m, int k, int n, int reps)
     {
+        if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
         var r = new Random(1);
         float[] a = Fill(r, m * k), b = Fill(r, k * n), y = new float[m * n];
         Time(name, 2.0 * m * k * n, reps, () => EdgeCompile.Kernels.Gemm.Run(a, b, [], y, m, k, n, false, false, 1f, 1f, 0, 0, Activation.None, 0f, 0f));
@@ -59,6 +66,7 @@ public static class KernelTimes
 
     private static void Conv(string name, int c, int hw, int kOut, int ks, int stride, int group, int reps)
     {
+        if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
         var r = new Random(2);
         int pad = ks / 2, o = (hw + 2 * pad - ks) / stride + 1;
         float[] x = Fill(r, c * hw * hw), w = Fill(r, kOut * (c / group) * ks * ks), bias = Fill(r, kOut), y = new float[kOut * o * o];
