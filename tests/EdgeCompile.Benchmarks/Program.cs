@@ -35,7 +35,7 @@ public static class Program
         new("specialization", "specialization",
             "Layer-specialized Gemm.Run<TLayer> (what the generated code calls) against the general Gemm.Run on the dense layers of the tiny MLP and the digits CNN.",
             Suite.SpecializationBench.Run),
-        new("kernel-times", "kernel-times [--reps N]",
+        new("kernel-times", "kernel-times [--reps N] [--only TEXT]",
             "Median time and GFLOPS of the float GEMM/conv kernels on the layer shapes that dominate the models' profiles.",
             Suite.KernelTimes.Run),
         new("int8-kernel-times", "int8-kernel-times [--reps N] [--only TEXT]",
