@@ -91,14 +91,7 @@ public class GemmTileTests
         var b = Check.Data(r, Math.Max(0, (k - 1) * ldb + n));
         var c0 = Check.Data(r, (m - 1) * ldc + n);
         var bias = mode == 2 ? Check.Data(r, m) : [];
-        var expected = (float[])c0.Clone();
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                float s = mode == 1 ? c0[i * ldc + j] : mode == 2 ? bias[i] : 0f;
-                for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
-                expected[i * ldc + j] = ActivationKernel.Apply(act, s, p0, p1);
-            }
+        var expected = Check.ExpectedNN(a, b, c0, bias, m, k, n, ldb, ldc, mode, act, p0, p1);
         foreach (var isa in Check.GemmPaths())
         {
             var y = (float[])c0.Clone();

@@ -54,6 +54,21 @@ internal static class Check
                 Assert.Fail($"{what}: element {i}: expected {expected[i]:R}, got {actual[i]:R} (bit-exact).");
     }
 
+    /// <summary>The in-order reference of <c>Gemm.MultiplyNN</c>: C = act(start + A·B) over m x n with row strides ldb/ldc,
+    /// start = 0 (mode 0), C's own values (mode 1) or bias[row] (mode 2); elements between rows keep c0's values.</summary>
+    public static float[] ExpectedNN(float[] a, float[] b, float[] c0, float[] bias, int m, int k, int n, int ldb, int ldc, int mode, Activation act, float p0, float p1)
+    {
+        var expected = (float[])c0.Clone();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = mode == 1 ? c0[i * ldc + j] : mode == 2 ? bias[i] : 0f;
+                for (int p = 0; p < k; p++) s += a[i * k + p] * b[p * ldb + j];
+                expected[i * ldc + j] = ActivationKernel.Apply(act, s, p0, p1);
+            }
+        return expected;
+    }
+
     public static Activation RandomActivation(Random r, out float p0, out float p1)
     {
         var act = (Activation)r.Next(0, 8);
