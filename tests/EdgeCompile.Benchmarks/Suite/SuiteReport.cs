@@ -192,18 +192,21 @@ public static class SuiteReport
     private static string KernelsTable((string Name, double Ns, double Flops, bool Int8)[] kernels, Machine machine)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| Kernel (float32, single thread) | Median | GFLOPS | % of peak |");
+        // 100% is the float peak at the clock the core really runs (measured: turbo included); the nominal /proc/cpuinfo
+        // clock understates it on this VM, which put kernels above "100%".
+        double measured = Machine.MeasureClockMHz();
+        double floatPeak = 32 * measured / 1000;
+        sb.AppendLine("| Kernel (float32, single thread) | Median | GFLOPS | % of peak (measured clock) |");
         sb.AppendLine("|---|---:|---:|---:|");
         foreach (var (name, ns, flops, _) in kernels.Where(k => !k.Int8))
         {
             double gflops = flops / ns;
-            sb.AppendLine(string.Create(Inv, $"| `{name}` | {Time(ns)} | {gflops:F1} | {100 * gflops / machine.PeakGflops:F0}% |"));
+            sb.AppendLine(string.Create(Inv, $"| `{name}` | {Time(ns)} | {gflops:F1} | {100 * gflops / floatPeak:F0}% |"));
         }
-        sb.AppendLine(string.Create(Inv, $"| theoretical peak: 2 FMA ports x 8 float lanes x 2 flops x {machine.ClockMHz / 1000:F2} GHz (/proc/cpuinfo) | | {machine.PeakGflops:F1} | 100% |"));
-        double measured = Machine.MeasureClockMHz();
-        sb.AppendLine(string.Create(Inv, $"| same at the measured clock ({measured / 1000:F2} GHz: dependent integer adds, turbo included) | | {32 * measured / 1000:F1} | {100 * 32 * measured / 1000 / machine.PeakGflops:F0}% |"));
+        sb.AppendLine(string.Create(Inv, $"| peak: 2 FMA ports x 8 float lanes x 2 flops x {measured / 1000:F2} GHz (the measured clock: dependent integer adds, turbo included) | | {floatPeak:F1} | 100% |"));
+        sb.AppendLine(string.Create(Inv, $"| for reference: the same at the nominal {machine.ClockMHz / 1000:F2} GHz of /proc/cpuinfo | | {machine.PeakGflops:F1} | {100 * machine.PeakGflops / floatPeak:F0}% |"));
         if (machine.Isa.Contains("AVX512F"))
-            sb.AppendLine(string.Create(Inv, $"| AVX-512 (16 lanes) at the measured clock, if both FMA ports are 512 bits wide (what ONNX Runtime's MLAS kernels use here) | | {64 * measured / 1000:F1} | {100 * 64 * measured / 1000 / machine.PeakGflops:F0}% |"));
+            sb.AppendLine(string.Create(Inv, $"| for reference: AVX-512 (16 lanes) at the measured clock if both FMA ports were 512 bits wide (not reached on Zen 4, which splits a 512-bit FMA into two 256-bit halves: its 512-bit peak is the 100% row) | | {64 * measured / 1000:F1} | {100 * 64 * measured / 1000 / floatPeak:F0}% |"));
         var int8 = kernels.Where(k => k.Int8).ToArray();
         if (int8.Length == 0) return sb.ToString();
         // The int8 kernels' AVX2 path multiplies with vpmaddwd (int16 pairs summed into int32: 16 multiply-adds per
