@@ -23,17 +23,7 @@ public class GemmTests
             int mode = r.Next(3);   // 0: zeros, 1: accumulate, 2: row bias
             var act = Check.RandomActivation(r, out float p0, out float p1);
             int ldc = n + r.Next(0, 3), ldb = n + r.Next(0, 3);
-            var a = Check.Data(r, m * k);
-            var b = Check.Data(r, Math.Max(0, (k - 1) * ldb + n));
-            var c0 = Check.Data(r, (m - 1) * ldc + n);
-            var bias = mode == 2 ? Check.Data(r, m) : [];
-            var expected = Check.ExpectedNN(a, b, c0, bias, m, k, n, ldb, ldc, mode, act, p0, p1);
-            foreach (var isa in Check.GemmPaths())
-            {
-                var y = (float[])c0.Clone();
-                Gemm.MultiplyNN(a, k, 1, b, ldb, y, ldc, m, k, n, accumulate: mode == 1, bias, act, p0, p1, isa);
-                Check.Close(expected, y, $"MultiplyNN m={m} k={k} n={n} mode={mode} {act} {isa}", abs: 1e-5f * MathF.Sqrt(Math.Max(1, k)));
-            }
+            Check.MultiplyNNMatchesReference(r, m, k, n, mode, act, p0, p1, ldb, ldc);
         }
     }
 

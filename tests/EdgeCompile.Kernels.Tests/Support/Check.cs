@@ -69,6 +69,24 @@ internal static class Check
         return expected;
     }
 
+    /// <summary>Draws A, B, C and the bias from <paramref name="r"/> (B and C with row strides ldb/ldc) and checks
+    /// <c>Gemm.MultiplyNN</c> on every GEMM path against <see cref="ExpectedNN"/>; elements between rows of C must keep
+    /// their values.</summary>
+    public static void MultiplyNNMatchesReference(Random r, int m, int k, int n, int mode, Activation act, float p0, float p1, int ldb, int ldc)
+    {
+        var a = Data(r, m * k);
+        var b = Data(r, Math.Max(0, (k - 1) * ldb + n));
+        var c0 = Data(r, (m - 1) * ldc + n);
+        var bias = mode == 2 ? Data(r, m) : [];
+        var expected = ExpectedNN(a, b, c0, bias, m, k, n, ldb, ldc, mode, act, p0, p1);
+        foreach (var isa in GemmPaths())
+        {
+            var y = (float[])c0.Clone();
+            Gemm.MultiplyNN(a, k, 1, b, ldb, y, ldc, m, k, n, accumulate: mode == 1, bias, act, p0, p1, isa);
+            Close(expected, y, $"MultiplyNN m={m} k={k} n={n} mode={mode} {act} ldb={ldb} ldc={ldc} {isa}", abs: 1e-5f * MathF.Sqrt(Math.Max(1, k)));
+        }
+    }
+
     public static Activation RandomActivation(Random r, out float p0, out float p1)
     {
         var act = (Activation)r.Next(0, 8);
