@@ -42,7 +42,7 @@ public static class Program
             "Median thread-CPU time, GOPS and % of the measured int8 peak of the int8 kernels (QGemm, QConv, QConv.DepthwiseConv3x3, QPool.MaxPool2D, QuantizeRowsDynamic) on the layer shapes of the int8 models; --only keeps the rows whose name contains TEXT.",
             Suite.Int8KernelTimes.Run),
         new("cpu-ratio", "cpu-ratio [--models a,b]",
-            "EdgeCompile float against ONNX Runtime float per model in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine.",
+            "EdgeCompile float and int8 against ONNX Runtime float and on our QDQ export, per model, in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine (the report publishes the same table as its cross-check).",
             Suite.CpuRatio.Run),
         // Internal: the child side of report/quick's process peak memory column.
         new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|edgecompile-int8|ort --runs N",

@@ -109,9 +109,13 @@ public static class SuiteReport
                 Median(Find(summaries[0], m.Name, Int8Method)), Median(Find(summaries[0], m.Name, QdqMethod)), Allocated(Find(summaries[0], m.Name, Int8Method)), int8Thread));
         }
         var kernels = KernelRows(summaries[1]);
+
+        // 4. The cross-check: the same four engines in thread CPU time, interleaved (time spent descheduled on a shared
+        //    machine is not counted). Skipped by quick, whose single cold iteration times nothing.
+        string cpuTable = quick ? "" : CpuTable(models);
         string loadAfter = Machine.LoadAverage();
 
-        string modelsTable = ModelsTable(rows);
+        string modelsTable = ModelsTable(rows) + cpuTable;
         string kernelsTable = KernelsTable(kernels, machine);
         Console.WriteLine();
         Console.WriteLine(modelsTable);
@@ -133,6 +137,12 @@ public static class SuiteReport
         }
         return 0;
     }
+
+    private static string CpuTable(BenchModel[] models) =>
+        "\nThe same engines in the calling thread's CPU time (medians of 15 interleaved rounds of about 50 ms each, after the " +
+        "BenchmarkDotNet run; `-- cpu-ratio` alone): time spent descheduled on a loaded machine does not count here, so when " +
+        "the two tables disagree on a ratio, this one is the per-call work.\n\n" +
+        CpuRatio.Table([.. models.Select(m => CpuRatio.Measure(m))]);
 
     private sealed record Row(BenchModel Model, double EdgeNs, double OrtNs, long? EdgeAlloc, long? OrtAlloc, long? EdgeThreadAlloc, long EdgePeak, long OrtPeak,
         double Int8Ns, double QdqNs, long? Int8Alloc, long? Int8ThreadAlloc);
