@@ -39,7 +39,7 @@ public static class Program
             "Median time and GFLOPS of the float GEMM/conv kernels on the layer shapes that dominate the models' profiles.",
             Suite.KernelTimes.Run),
         new("int8-kernel-times", "int8-kernel-times [--reps N] [--only TEXT]",
-            "Median thread-CPU time, GOPS and % of the measured int8 peak of the int8 kernels (QGemm, QConv, QConv.DepthwiseConv3x3, QPool.MaxPool2D, QuantizeRowsDynamic) on the layer shapes of the int8 models; --only keeps the rows whose name contains TEXT.",
+            "Median thread-CPU time, GOPS and % of the measured int8 peak of the int8 kernels (QGemm, QConv, QConv.DepthwiseConv3x3/5x5, QPool.MaxPool2D, QuantizeRowsDynamic) on the layer shapes of the int8 models; --only keeps the rows whose name contains TEXT.",
             Suite.Int8KernelTimes.Run),
         new("cpu-ratio", "cpu-ratio [--models a,b]",
             "EdgeCompile float and int8 against ONNX Runtime float and on our QDQ export, per model, in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine (the report publishes the same table as its cross-check).",

@@ -10,7 +10,7 @@ public sealed class CheckFailed(string message) : Exception(message);
 /// bit-exact against the scalar reference over random shapes with ragged tails and extreme values, the scalar
 /// references against naive formulas, the int32 overflow bound, and zero allocation.
 /// </summary>
-public static class Int8Checks
+public static partial class Int8Checks
 {
     /// <summary>Every check by name.</summary>
     public static readonly (string Name, Action Run)[] All =
@@ -30,6 +30,8 @@ public static class Int8Checks
         ("QConv.DepthwiseConv3x3", Depthwise),
         ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QConv.DepthwiseConv3x3 edge sizes and many channels", DepthwiseEdges),
+        ("QConv.DepthwiseConv5x5", Depthwise5x5),
+        ("QConv.DepthwiseConv5x5 model shapes, bands and edge sizes", Depthwise5x5Shapes),
         ("QElementwise.Add", Add),
         ("QElementwise.Mul", Mul),
         ("QPool.MaxPool2D", () => Pool(max: true)),

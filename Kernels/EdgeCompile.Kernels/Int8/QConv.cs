@@ -16,7 +16,7 @@ namespace EdgeCompile.Kernels;
 /// 8 channels x 8 or 24 pixels, requantization fused into their epilogue; see Int8/README.md). Depthwise 3x3 with stride 1 or 2
 /// has its own direct kernel reading weights in ONNX layout.
 /// </summary>
-public static class QConv
+public static partial class QConv
 {
     /// <summary>Packed weight length for <see cref="Conv2D"/>: per group, <see cref="QGemm.PackedLength"/>(k / group, cPerGroup * kh * kw).</summary>
     public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group) => group * QGemm.PackedLength(k / group, cPerGroup * kh * kw);

@@ -38,6 +38,10 @@ public static class Int8KernelTimes
         // MobileNetV2's depthwise 3x3 layers (channels, input size, stride), pad 1.
         foreach (var (c, hw, s) in new[] { (32, 112, 1), (96, 112, 2), (144, 56, 1), (144, 56, 2), (192, 28, 1), (192, 28, 2), (384, 14, 1), (576, 14, 1), (576, 14, 2), (960, 7, 1) })
             Depthwise(string.Create(Inv, $"QConv.DepthwiseConv3x3 {c}x{hw}x{hw} s{s} (MobileNetV2)"), c, hw, s, reps, peak);
+        // 5x5 depthwise layers (MobileNetV3/EfficientNet shapes, pad 2): the specialized kernel next to the general grouped QConv
+        // path the same layer took before it existed.
+        foreach (var (c, hw, s) in new[] { (72, 56, 2), (120, 28, 1), (240, 28, 2), (480, 14, 1), (576, 14, 2), (960, 7, 1) })
+            Depthwise5x5(c, hw, s, reps, peak);
         MaxPool("QPool.MaxPool2D 64x112x112 3x3/2 (ResNet)", 64, 112, 3, 2, 1, reps);
         MaxPool("QPool.MaxPool2D 32x8x8 2x2/2 (digits)", 32, 8, 2, 2, 0, reps);
         var r = new Random(3);
@@ -104,6 +108,25 @@ public static class Int8KernelTimes
         var bias = new int[c];
         var y = new byte[c * o * o];
         Time(name, 2.0 * 9 * c * o * o, reps, peak, () => QConv.DepthwiseConv3x3(x, 3, w, bias, y, 1, c, hw, hw, o, o, stride, 1, 1, mult, shift, 128, 0, 255));
+    }
+
+    private static void Depthwise5x5(int c, int hw, int stride, int reps, double peak)
+    {
+        var r = new Random(6);
+        int o = (hw + 4 - 5) / stride + 1;
+        var x = U8(r, c * hw * hw);
+        var w = S8(r, c * 25);
+        var (mult, shift) = Requant(r, c);
+        var bias = new int[c];
+        var y = new byte[c * o * o];
+        double ops = 2.0 * 25 * c * o * o;
+        Time(string.Create(Inv, $"QConv.DepthwiseConv5x5 {c}x{hw}x{hw} s{stride}"), ops, reps, peak,
+            () => QConv.DepthwiseConv5x5(x, 3, w, bias, y, 1, c, hw, hw, o, o, stride, 2, 2, mult, shift, 128, 0, 255));
+        var packed = new sbyte[QConv.PackedLength(c, 1, 5, 5, c)];
+        QConv.PackWeights(w, packed, c, 1, 5, 5, c);
+        var scratch = new byte[QConv.ScratchLength(c, hw, hw, c, 5, 5, o, o, stride, stride, 2, 2, 1, 1, c)];
+        Time(string.Create(Inv, $"  same 5x5 layer, general QConv.Conv2D (group = c)"), ops, reps, peak,
+            () => QConv.Conv2D(x, 3, packed, bias, y, scratch, 1, c, hw, hw, c, 5, 5, o, o, stride, stride, 2, 2, 1, 1, c, mult, shift, 128, 0, 255));
     }
 
     private static void MaxPool(string name, int c, int hw, int ks, int stride, int pad, int reps)

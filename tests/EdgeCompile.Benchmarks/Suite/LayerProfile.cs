@@ -128,10 +128,11 @@ public static class LayerProfile
                 string kind = (g == c && g > 1 ? "dw" : "") + $"{kh}x{kw}" + (s > 1 ? $"s{s}" : "");
                 return ($"{c}->{k} {h}x{w} {kind}", (double)n * k * (c / g) * kh * kw * oh * ow);
             }
-            case "QConv.DepthwiseConv3x3":
+            case "QConv.DepthwiseConv3x3" or "QConv.DepthwiseConv5x5":
             {
                 int[] i = a[5..14].Select(v => v.I).ToArray();
-                return ($"{i[1]} {i[2]}x{i[3]} dw3x3" + (i[6] > 1 ? $"s{i[6]}" : ""), (double)i[0] * i[1] * 9 * i[4] * i[5]);
+                int taps = kernel.EndsWith("5x5", StringComparison.Ordinal) ? 25 : 9;
+                return ($"{i[1]} {i[2]}x{i[3]} dw{(taps == 9 ? "3x3" : "5x5")}" + (i[6] > 1 ? $"s{i[6]}" : ""), (double)i[0] * i[1] * taps * i[4] * i[5]);
             }
             case "QGemm.Run": return ($"{a[5].I}x{a[6].I}x{a[7].I}", (double)a[5].I * a[6].I * a[7].I);
             case "QGemm.RunDequantized": return ($"{a[7].I}x{a[8].I}x{a[9].I}", (double)a[7].I * a[8].I * a[9].I);
@@ -306,6 +307,15 @@ public static class LayerProfile
                 int[] mult = a[14].Ints, sh = a[15].Ints;
                 int z = a[16].I, lo = a[17].I, hi = a[18].I;
                 return () => QConv.DepthwiseConv3x3(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
+            }
+            case "QConv.DepthwiseConv5x5":
+            {
+                var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
+                int xz = a[1].I;
+                int[] i = a[5..14].Select(v => v.I).ToArray();
+                int[] mult = a[14].Ints, sh = a[15].Ints;
+                int z = a[16].I, lo = a[17].I, hi = a[18].I;
+                return () => QConv.DepthwiseConv5x5(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
             }
             case "QGemm.Run":
             {

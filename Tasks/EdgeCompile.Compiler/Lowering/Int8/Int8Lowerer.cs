@@ -27,8 +27,8 @@ public sealed class Int8Lowering
 
 /// <summary>
 /// Static int8 lowering (Quantization=Int8) of a model already run through <see cref="PostTrainingQuantizer"/>:
-/// graph inputs float → <c>QLinear.Quantize</c> (u8); Conv (+ Relu/Clip) → <c>QConv.Conv2D</c> (depthwise 3x3 stride 1/2 →
-/// <c>QConv.DepthwiseConv3x3</c>); Add (+ Relu/Clip) → <c>QElementwise.Add</c>; AveragePool → <c>QPool.AveragePool2D</c>;
+/// graph inputs float → <c>QLinear.Quantize</c> (u8); Conv (+ Relu/Clip) → <c>QConv.Conv2D</c> (depthwise 3x3/5x5 stride 1/2 →
+/// <c>QConv.DepthwiseConv3x3</c>/<c>DepthwiseConv5x5</c>); Add (+ Relu/Clip) → <c>QElementwise.Add</c>; AveragePool → <c>QPool.AveragePool2D</c>;
 /// Concat of inputs sharing scale and zero point → <c>Data.CopyBlocks</c> on u8; MaxPool →
 /// <c>QPool.MaxPool2D</c> (output keeps the input's scale and zero point, so no requantization); GlobalAveragePool →
 /// <c>QPool.GlobalAveragePool</c>; Gemm (+ Relu/Clip) → <c>QGemm.Run</c>; Flatten/Reshape/Squeeze/Unsqueeze/Identity
@@ -246,9 +246,9 @@ public static class Int8Lowerer
             long red = (long)cPerGroup * kh * kw;
             if (red > QGemm.MaxK) return false;
 
-            bool depthwise = group == xs[1] && group == k && cPerGroup == 1 && kh == 3 && kw == 3
+            bool depthwise = group == xs[1] && group == k && cPerGroup == 1 && kh == kw && kh is 3 or 5
                 && a.Strides[0] == a.Strides[1] && a.Strides[0] is 1 or 2 && a.Dilations[0] == 1 && a.Dilations[1] == 1;
-            if (depthwise) red = 9;
+            if (depthwise) red = kh * kw;
 
             var (output, qmin, qmax) = FuseActivation(y);
             var pin = Params[x];
@@ -265,7 +265,7 @@ public static class Int8Lowerer
                 string? dbName = dbq is null ? null : Constant(bias + "_quantized", dbq, dbq.Length);
                 string dyq = NewU8(output, Ctx.Shape(n, output));
                 // Bottom/right padding is implied by the output size.
-                Ctx.Emit(n, "QConv.DepthwiseConv3x3", Read(dxq), I(pin.ZeroPoint), Read(dwName), dbName is null ? Empty(DataType.Int32) : Read(dbName), Write(dyq),
+                Ctx.Emit(n, kh == 3 ? "QConv.DepthwiseConv3x3" : "QConv.DepthwiseConv5x5", Read(dxq), I(pin.ZeroPoint), Read(dwName), dbName is null ? Empty(DataType.Int32) : Read(dbName), Write(dyq),
                     I(xs[0]), I(xs[1]), I(xs[2]), I(xs[3]), I(geo.OutputSpatial[0]), I(geo.OutputSpatial[1]), I(a.Strides[0]),
                     I(geo.PadsBegin[0]), I(geo.PadsBegin[1]), Ints(dm), Ints(ds), I(pout.ZeroPoint), I(qmin), I(qmax));
                 Probe(output, dyq, pout, n.DisplayName, n.OpType);

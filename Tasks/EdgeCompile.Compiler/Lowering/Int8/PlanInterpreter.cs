@@ -28,7 +28,7 @@ public sealed class PlanInterpreter
 
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
     {
-        "QLinear.Quantize", "QLinear.Dequantize", "QConv.Conv2D", "QConv.DepthwiseConv3x3", "QGemm.Run", "QElementwise.Add",
+        "QLinear.Quantize", "QLinear.Dequantize", "QConv.Conv2D", "QConv.DepthwiseConv3x3", "QConv.DepthwiseConv5x5", "QGemm.Run", "QElementwise.Add",
         "QPool.MaxPool2D", "QPool.AveragePool2D", "QPool.GlobalAveragePool", "Data.Copy", "Data.CopyBlocks", "Data.StridedCopy",
         // Int8Dynamic and Int8WeightOnly
         "QLinear.QuantizeRowsDynamic", "QGemm.RunDequantized", "QLinear.DequantizeChannels",
@@ -91,6 +91,10 @@ public sealed class PlanInterpreter
                     break;
                 case "QConv.DepthwiseConv3x3":
                     QConv.DepthwiseConv3x3(B(0), I(1), MemoryMarshal.Cast<byte, sbyte>(B(2)), OptI32(3), B(4),
+                        I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), Ints(14), Ints(15), I(16), I(17), I(18));
+                    break;
+                case "QConv.DepthwiseConv5x5":
+                    QConv.DepthwiseConv5x5(B(0), I(1), MemoryMarshal.Cast<byte, sbyte>(B(2)), OptI32(3), B(4),
                         I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), Ints(14), Ints(15), I(16), I(17), I(18));
                     break;
                 case "QElementwise.Add":
