@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the int8 kernel self-test (tests/EdgeCompile.Int8.Selftest) in every configuration whose paths ship:
-#   x64 native (scalar + AVX2), x64 with DOTNET_EnableAVX512F=0 (AVX2 with 16 vector registers), x64 with DOTNET_EnableAVX2=0 (scalar),
+#   x64 native (scalar + AVX2), x64 with DOTNET_EnableAVX512=0 (AVX2 with 16 vector registers), x64 with DOTNET_EnableAVX2=0 (scalar),
 #   ARM64 under qemu -cpu max (scalar + AdvSimd + Dp) and -cpu cortex-a53 (scalar + AdvSimd, no dot product).
 # Installs qemu-user and the arm64 cross libc/libstdc++ when missing. Fails on any failed check or missing path.
 set -euo pipefail
@@ -32,11 +32,13 @@ run() {
   echo "   ($((SECONDS - start)) s, exit $rc)"
   if [ $rc -ne 0 ]; then echo "   FAILED: exit code $rc"; failed=1; fi
   if ! echo "$log" | grep -qx "paths: $paths"; then echo "   FAILED: expected 'paths: $paths'"; failed=1; fi
+  if [ -n "${expect:-}" ] && ! echo "$log" | grep -qx "$expect"; then echo "   FAILED: expected '$expect' (the knob did not take effect)"; failed=1; fi
 }
 if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo; then
   run "x64 (AVX2)" "scalar, AVX2" dotnet "$out/x64/EdgeCompile.Int8.Selftest.dll"
   # AVX2 without AVX-512: 16 vector registers, so the conv/GEMM kernels select single 8-pixel blocks (QConv.WideTile false).
-  run "x64 DOTNET_EnableAVX512F=0" "scalar, AVX2" env DOTNET_EnableAVX512F=0 dotnet "$out/x64/EdgeCompile.Int8.Selftest.dll"
+  # .NET 10's knob is DOTNET_EnableAVX512 (DOTNET_EnableAVX512F is ignored): the "avx512: off" line proves it took effect.
+  expect="avx512: off" run "x64 DOTNET_EnableAVX512=0" "scalar, AVX2" env DOTNET_EnableAVX512=0 dotnet "$out/x64/EdgeCompile.Int8.Selftest.dll"
 fi
 run "x64 DOTNET_EnableAVX2=0" "scalar" env DOTNET_EnableAVX2=0 dotnet "$out/x64/EdgeCompile.Int8.Selftest.dll"
 run "arm64 qemu -cpu max" "scalar, AdvSimd, Dp" qemu-aarch64 -cpu max -L "$sysroot" "$out/arm64/EdgeCompile.Int8.Selftest"

@@ -12,4 +12,7 @@ foreach (var (name, run) in Int8Checks.All)
 }
 Console.WriteLine($"int8 selftest: {passed} passed, {failed} failed ({total.ElapsedMilliseconds} ms)");
 Console.WriteLine($"paths: {Int8Checks.PathNames()}");
+// Which x64 register file the kernels saw (32 vector registers and the wide tiles with AVX-512): .ci/arm64-selftest.sh checks
+// it is "off" in its DOTNET_EnableAVX512=0 run.
+Console.WriteLine($"avx512: {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "on" : "off")}");
 return failed == 0 ? 0 : 1;
