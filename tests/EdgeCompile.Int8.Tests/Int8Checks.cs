@@ -18,6 +18,7 @@ public static partial class Int8Checks
         ("RoundingShift and QuantizeMultiplier", RoundingShiftCases),
         ("Requantize vector paths", RequantizeBlock),
         ("Requantize AVX2 one channel (UniformAvx2) and per lane, ties at every n", RequantizeUniform),
+        ("Requantize AVX2 one channel, double form under an accumulator bound (UniformAvx2)", RequantizeDouble),
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),

@@ -53,6 +53,21 @@ public class RequantizationProperties
             return true;
         }, iter: Iter, threads: 1);
 
+    /// <summary>The double form: accumulators within a random bound (the double form is taken when bound · multiplier &lt; 2^53).</summary>
+    [X64Avx2Fact]
+    public void BoundedUniformMatchesScalar() =>
+        Gen.Select(Gen.Long[1, int.MaxValue], Multiplier, Gen.Int[0, Requantization.MaxShift], Output, Gen.Double[-1, 1].Array[8])
+            .Sample((bound, mult, shift, o, f) =>
+            {
+                var acc = f.Select(v => (int)Math.Round(v * bound)).ToArray();
+                var got = new int[8];
+                bool taken = Requantization.UniformBoundedForTest(acc, mult, shift, o.Z, o.Lo, o.Hi, bound, got);
+                if (taken != (bound * mult < Requantization.UniformAvx2.ExactDoubleProduct)) return false;
+                for (int i = 0; i < 8; i++)
+                    if (got[i] != Requantization.Requantize(acc[i], mult, shift, o.Z, o.Lo, o.Hi)) return false;
+                return true;
+            }, iter: Iter, threads: 1);
+
     [X64Avx2Fact]
     public void PerLaneMatchesScalar() =>
         Gen.Select(Acc.Array[8], Multiplier.Array[8], Shift.Array[8], Output).Sample((acc, mult, shift, o) =>

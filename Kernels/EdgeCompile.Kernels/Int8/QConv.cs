@@ -275,8 +275,9 @@ public static partial class QConv
             for (int cc = 0; cc < nc; cc++)
             {
                 int ch = ch0 + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
-                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
                 biases[cc] = bias.IsEmpty ? 0 : bias[ch];
+                // |acc| <= |bias| + k * 255 * 127 (k4: the padded reduction, its padding contributes 0).
+                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)biases[cc]) + (long)k4 * MaxTap);
             }
             var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);   // bounds: every store below is inside a channel's plane
             ref byte y0 = ref MemoryMarshal.GetReference(yBlock);
@@ -531,6 +532,9 @@ public static partial class QConv
     /// <see cref="MicroKernel8x3"/> over three 8-pixel blocks at a time (the rest one block at a time with <see cref="MicroKernel8"/>).</summary>
     internal static readonly bool WideTile = Avx512F.IsSupported;
 
+    /// <summary>Largest |(x - xZero) · w| of one tap: 255 · 127.</summary>
+    internal const long MaxTap = 255 * 127;
+
     // ---------------------------------------------------------------- depthwise 3x3
 
     /// <summary>
@@ -643,7 +647,7 @@ public static partial class QConv
                 lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(v2, Vector256.Create(w2).AsInt16()));
             }
         }
-        var rq = new Requantization.UniformAvx2(mul, sh, yZero, qmin, qmax);
+        var rq = new Requantization.UniformAvx2(mul, sh, yZero, qmin, qmax, Math.Abs((long)bias) + 9 * MaxTap);
         ref byte d = ref MemoryMarshal.GetReference(dst);
         Requantization.StoreBytesAvx2(rq.Apply(lo), ref d);
         if (stride == 1) Requantization.StoreBytesAvx2(rq.Apply(hi), ref Unsafe.Add(ref d, 8));
@@ -738,7 +742,8 @@ public static partial class QConv
                 int sumW = 0;
                 for (int t = 0; t < 9; t++) sumW += wc[t];
                 int bs = (bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW, pi = multiplier.Length == 1 ? 0 : ch;
-                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                // The folded sum equals sum (x - z) w + bias: |acc| <= |bias| + 9 * 255 * 127.
+                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)(bias.IsEmpty ? 0 : bias[ch])) + 9 * MaxTap);
                 var bv = Vector256.Create(bs);
                 if (stride == 1)
                 {

@@ -192,7 +192,8 @@ public static partial class QConv
                     pairs[ky * 6 + 3] = Pair(0, wc[r]); pairs[ky * 6 + 4] = Pair(wc[r + 1], wc[r + 2]); pairs[ky * 6 + 5] = Pair(wc[r + 3], wc[r + 4]);
                 }
                 int pi = multiplier.Length == 1 ? 0 : ch;
-                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax);
+                // The folded sum equals sum (x - z) w + bias: |acc| <= |bias| + 25 * 255 * 127.
+                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)(bias.IsEmpty ? 0 : bias[ch])) + 25 * MaxTap);
                 var bv = Vector256.Create((bias.IsEmpty ? 0 : bias[ch]) - xZero * sumW);
                 for (int oy0 = 0; oy0 < oh; oy0 += band)
                 {
