@@ -26,6 +26,7 @@ public static class Int8Checks
         ("QGemm dequantized float output, m >= 16", () => Gemm(Output.F32, large: true)),
         ("QGemm overflow bound k = MaxK", GemmOverflowBound),
         ("QGemm/QConv weight layout mismatch throws", LayoutMismatch),
+        ("Requantization constants validated in every lane", ValidateConstants),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
         ("QConv.DepthwiseConv3x3", Depthwise),
@@ -346,6 +347,31 @@ public static class Int8Checks
         var scratch = new byte[QConv.ScratchLength(2, 5, 5, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1)];
         Expect("QConv.Conv2D N8K4Sums weights declared N8K4", "packedW", () => QConv.Conv2D(x, 7, cSums, default, yc, scratch, 1, 2, 5, 5, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1,
             OneMult, OneShift, 0, 0, 255, QWeightLayout.N8K4));
+    }
+
+    /// <summary>Per-channel multipliers and shifts are checked 8 at a time on AVX2: a bad value in any lane (and in the scalar
+    /// tail) is an ArgumentException naming it; the edges of the ranges pass.</summary>
+    private static void ValidateConstants()
+    {
+        var r = new Random(22);
+        int k = 9, n = 19;
+        var a = Bytes(r, k); var packed = new sbyte[QGemm.PackedLength(n, k)]; QGemm.PackWeights(Weights(r, n * k), packed, n, k);
+        var y = new byte[n];
+        int[] goodM = [0, 1 << 30, int.MaxValue], goodS = [Requantization.MinShift, Requantization.MaxShift, 0];
+        for (int pos = 0; pos < n; pos++)
+        {
+            var mult = Enumerable.Range(0, n).Select(i => goodM[i % 3]).ToArray();
+            var sh = Enumerable.Range(0, n).Select(i => goodS[i % 3]).ToArray();
+            QGemm.Run(a, 3, packed, default, y, 1, k, n, mult, sh, 0, 0, 255);   // the range edges are valid
+            foreach (var (bm, bs, param) in new[] { (5, 0, "multiplier"), (-1, 0, "multiplier"), ((1 << 30) - 1, 0, "multiplier"), (1 << 30, Requantization.MinShift - 1, "shift"), (1 << 30, Requantization.MaxShift + 1, "shift") })
+            {
+                var m2 = (int[])mult.Clone(); var s2 = (int[])sh.Clone();
+                m2[pos] = bm; s2[pos] = bs;
+                try { QGemm.Run(a, 3, packed, default, y, 1, k, n, m2, s2, 0, 0, 255); }
+                catch (ArgumentException e) when (e.ParamName == param) { continue; }
+                Fail($"multiplier {bm}, shift {bs} at channel {pos} of {n} was accepted");
+            }
+        }
     }
 
     // ---------------------------------------------------------------- convolution
