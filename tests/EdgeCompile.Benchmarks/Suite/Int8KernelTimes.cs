@@ -144,6 +144,6 @@ public static class Int8KernelTimes
         Array.Sort(t);
         double med = t[reps / 2];
         string rate = ops > 0 ? string.Create(Inv, $"{ops / med / 1e9,7:F1} GOPS {100 * ops / med / 1e9 / peak,4:F0}%") : "";
-        Console.WriteLine(string.Create(Inv, $"{name,-50} {med * 1e6,10:F1} µs {rate}"));
+        Console.WriteLine(string.Create(Inv, $"{name,-50} {med * 1e6,10:F2} µs {rate}"));
     }
 }
