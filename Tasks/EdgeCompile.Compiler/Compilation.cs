@@ -267,6 +267,7 @@ public static class Compilation
                 MaxDegreeOfParallelism = r.MaxDegreeOfParallelism,
                 BudgetMode = MixedPrecisionOptions.ParseBudgetMode(r.AccuracyBudgetMode),
                 Profile = DeviceProfile.Resolve(r.TargetDevice, r.RuntimeIdentifier),
+                WeightLayout = DeviceProfile.Int8WeightLayout(r.TargetDevice, r.RuntimeIdentifier),
                 CachePath = Path.Combine(r.OutDir, (r.PlanName is { Length: > 0 } pn ? pn : className) + ".autoplan.cache"),
                 CacheKey = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles,
                     $"auto-eval\ncalibration-method={r.CalibrationMethod}\nequalization={options.Equalization}\nbias-correction={options.BiasCorrection}\ninput-shapes={r.InputShapes}\npruning={r.Pruning}|{r.PruningLayers}|{r.PruningExclude}|{r.PruningSteps}|{r.PruningCriterion}|{r.PruningRecovery}\ncompiler={ArtifactWriter.CompilerVersion}\n",
@@ -276,7 +277,10 @@ public static class Compilation
             keepFloat = MixedPrecisionSearch.KeepFloat(autoPlan);
             weightOnly = MixedPrecisionSearch.WeightOnly(autoPlan);
         }
-        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null, weightOnly.Count > 0 ? weightOnly : null) : Int8WeightLowerer.Lower(model, result, mode, className, ns);
+        // Conv/Gemm weights are packed for the target: with the per-block sums only where the ARM64 dot-product path can run.
+        var layout = DeviceProfile.Int8WeightLayout(r.TargetDevice, r.RuntimeIdentifier);
+        var lowering = isStatic ? Int8Lowerer.Lower(model, result, className, ns, keepFloat.Count > 0 ? keepFloat : null, weightOnly.Count > 0 ? weightOnly : null, layout)
+            : Int8WeightLowerer.Lower(model, result, mode, className, ns, layout);
         if (autoPlan is not null) lowering.Compiled.Sections.Add(new ReportSection("mixedPrecision", autoPlan.Markdown(), autoPlan.Json()));
         if (lowering.FloatNodes.Count > 0)
             r.Log?.Invoke(isStatic
@@ -344,6 +348,9 @@ public static class Compilation
         // The device profile shapes an Auto plan (its latency table).
         if (r.Quantization.Equals("Auto", StringComparison.OrdinalIgnoreCase))
             sb.Append("device-profile=").Append(DeviceProfile.Resolve(r.TargetDevice, r.RuntimeIdentifier).ToJson().ReplaceLineEndings("")).Append('\n');
+        // The target decides how int8 weights are packed (with or without the dot-product sums).
+        if (r.Quantization is { Length: > 0 } q && !q.Equals("None", StringComparison.OrdinalIgnoreCase))
+            sb.Append("int8-weight-layout=").Append(DeviceProfile.Int8WeightLayout(r.TargetDevice, r.RuntimeIdentifier)).Append('\n');
         if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0 || r.PruningRecovery.Length > 0)
             sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
                 .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('|').Append(r.PruningRecovery).Append('\n');

@@ -26,6 +26,8 @@ public static partial class Int8Checks
         ("QGemm int32 output, m >= 16", () => Gemm(Output.I32, large: true)),
         ("QGemm dequantized float output, m >= 16", () => Gemm(Output.F32, large: true)),
         ("QGemm overflow bound k = MaxK", GemmOverflowBound),
+        ("QGemm/QConv weight layout mismatch throws", LayoutMismatch),
+        ("Requantization constants validated in every lane", ValidateConstants),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
         ("QConv.DepthwiseConv3x3", Depthwise),
@@ -226,6 +228,10 @@ public static partial class Int8Checks
             var a = Bytes(r, m * k); var w = Weights(r, n * k);
             var packed = new sbyte[QGemm.PackedLength(n, k)];
             QGemm.PackWeights(w, packed, n, k);
+            // The same weights without the per-block sums (QWeightLayout.N8K4): 32 bytes less per 8 channels, same results on every path.
+            var packedNs = new sbyte[QGemm.PackedLength(n, k, QWeightLayout.N8K4)];
+            QGemm.PackWeights(w, packedNs, n, k, QWeightLayout.N8K4);
+            if (packedNs.Length != packed.Length - (n + 7) / 8 * 32) Fail($"N8K4 length {packedNs.Length} for n={n} k={k}");
             int az = Zero(r);
             var bias = r.Next(3) == 0 ? [] : Enumerable.Range(0, n).Select(_ => r.Next(-100000, 100000)).ToArray();
             bool perChannel = r.Next(2) == 0;
@@ -239,13 +245,14 @@ public static partial class Int8Checks
             float[] biasF = r.Next(2) == 0 ? [] : Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
             string shape = $"m={m} k={k} n={n} aZero={az}";
 
-            Array Run(QIsa p, bool? wideTile = null)
+            Array Run(QIsa p, bool? wideTile = null, QWeightLayout layout = QWeightLayout.N8K4Sums)
             {
+                var pw = layout == QWeightLayout.N8K4 ? packedNs : packed;
                 switch (output)
                 {
-                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default, wideTile); return y; }
-                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, packed, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default, wideTile); return y; }
-                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, packed, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y, wideTile); return y; }
+                    case Output.U8: { var y = new byte[m * n]; QGemm.Core(p, a, az, default, default, pw, bias, default, m, k, n, mult, sh, default, z, lo, hi, y, default, default, wideTile, layout); return y; }
+                    case Output.I32: { var y = new int[m * n]; QGemm.Core(p, a, az, default, default, pw, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default, wideTile, layout); return y; }
+                    default: { var y = new float[m * n]; QGemm.Core(p, a, 0, azs, ascale, pw, default, biasF, m, k, n, default, default, wscale, 0, 0, 0, default, default, y, wideTile, layout); return y; }
                 }
             }
             var expected = Run(QIsa.Scalar);
@@ -268,10 +275,14 @@ public static partial class Int8Checks
                     if (((byte[])expected)[i * n + j] != Requantization.Requantize(acc, mult[pi], sh[pi], z, lo, hi)) Fail($"QGemm U8 scalar vs formula {shape}");
                 }
             // AVX2 with m >= 16: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 rows + single blocks, or single blocks).
-            foreach (var (p, wide) in VectorPaths().SelectMany(p => p == QIsa.Avx2 && large ? new (QIsa, bool?)[] { (p, null), (p, true), (p, false) } : [(p, null)]))
+            // Every path also reads the no-sums layout (on a dot-product CPU, QIsa.AdvSimdDot then runs the AdvSimd path).
+            foreach (var (p, wide, layout) in new[] { QIsa.Scalar }.Concat(VectorPaths())
+                .SelectMany(p => p == QIsa.Avx2 && large ? new (QIsa, bool?)[] { (p, null), (p, true), (p, false) } : [(p, null)])
+                .SelectMany(pw => new[] { (pw.Item1, pw.Item2, QWeightLayout.N8K4Sums), (pw.Item1, pw.Item2, QWeightLayout.N8K4) })
+                .Where(t => t.Item1 != QIsa.Scalar || t.Item3 == QWeightLayout.N8K4))
             {
-                var actual = Run(p, wide);
-                string what = $"{p}{(wide is null ? "" : wide.Value ? " wide tile" : " narrow tile")} QGemm {shape}";
+                var actual = Run(p, wide, layout);
+                string what = $"{p}{(wide is null ? "" : wide.Value ? " wide tile" : " narrow tile")} {layout} QGemm {shape}";
                 switch (output)
                 {
                     case Output.U8: Same<byte>((byte[])expected, (byte[])actual, what); break;
@@ -307,6 +318,62 @@ public static partial class Int8Checks
             QGemm.Core(p, a.AsSpan(0, k), 0, default, default, packed, bias, default, 1, k, n, [1 << 30], [24], default, 128, 0, 255, q, default, default);
             long step = Requantization.RoundingShift(bound << 30, 55);   // about 64
             if (q[1] != 128 + step || q[8] != 128 - step || q[0] != 128 + Requantization.RoundingShift((long)int.MaxValue << 30, 55)) Fail($"{p} overflow bound requantized: {q[1]}, {q[8]}");
+        }
+    }
+
+    /// <summary>Weights packed in one layout and declared as the other (or an undefined layout) are an ArgumentException naming
+    /// packedW (or layout), whatever path this machine runs: never a silent read of the wrong bytes.</summary>
+    private static void LayoutMismatch()
+    {
+        var r = new Random(21);
+        int m = 1, k = 20, n = 10;
+        var a = Bytes(r, m * k); var w = Weights(r, n * k);
+        var sums = new sbyte[QGemm.PackedLength(n, k)]; QGemm.PackWeights(w, sums, n, k);
+        var noSums = new sbyte[QGemm.PackedLength(n, k, QWeightLayout.N8K4)]; QGemm.PackWeights(w, noSums, n, k, QWeightLayout.N8K4);
+        var y = new byte[m * n];
+        void Expect(string what, string param, Action run)
+        {
+            try { run(); }
+            catch (ArgumentException e) when (e.ParamName == param) { return; }
+            catch (Exception e) { Fail($"{what}: {e.GetType().Name} ({(e as ArgumentException)?.ParamName}): {e.Message}"); }
+            Fail($"{what}: no exception");
+        }
+        Expect("QGemm.Run N8K4Sums weights declared N8K4", "packedW", () => QGemm.Run(a, 3, sums, default, y, m, k, n, OneMult, OneShift, 0, 0, 255, QWeightLayout.N8K4));
+        Expect("QGemm.Run N8K4 weights declared N8K4Sums", "packedW", () => QGemm.Run(a, 3, noSums, default, y, m, k, n, OneMult, OneShift, 0, 0, 255, QWeightLayout.N8K4Sums));
+        Expect("QGemm.RunInt32 mismatch", "packedW", () => QGemm.RunInt32(a, 3, noSums, default, new int[m * n], m, k, n));
+        Expect("QGemm.RunDequantized mismatch", "packedW", () => QGemm.RunDequantized(a, [3], [0.1f], sums, [0.1f], default, new float[m * n], m, k, n, QWeightLayout.N8K4));
+        Expect("QGemm.Run undefined layout", "layout", () => QGemm.Run(a, 3, sums, default, y, m, k, n, OneMult, OneShift, 0, 0, 255, (QWeightLayout)7));
+        Expect("QGemm.PackWeights length of the other layout", "packed", () => QGemm.PackWeights(w, sums, n, k, QWeightLayout.N8K4));
+        var cw = Weights(r, 8 * 2 * 9);
+        var cSums = new sbyte[QConv.PackedLength(8, 2, 3, 3, 1)]; QConv.PackWeights(cw, cSums, 8, 2, 3, 3, 1);
+        var x = Bytes(r, 2 * 5 * 5); var yc = new byte[8 * 5 * 5];
+        var scratch = new byte[QConv.ScratchLength(2, 5, 5, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1)];
+        Expect("QConv.Conv2D N8K4Sums weights declared N8K4", "packedW", () => QConv.Conv2D(x, 7, cSums, default, yc, scratch, 1, 2, 5, 5, 8, 3, 3, 5, 5, 1, 1, 1, 1, 1, 1, 1,
+            OneMult, OneShift, 0, 0, 255, QWeightLayout.N8K4));
+    }
+
+    /// <summary>Per-channel multipliers and shifts are checked 8 at a time on AVX2: a bad value in any lane (and in the scalar
+    /// tail) is an ArgumentException naming it; the edges of the ranges pass.</summary>
+    private static void ValidateConstants()
+    {
+        var r = new Random(22);
+        int k = 9, n = 19;
+        var a = Bytes(r, k); var packed = new sbyte[QGemm.PackedLength(n, k)]; QGemm.PackWeights(Weights(r, n * k), packed, n, k);
+        var y = new byte[n];
+        int[] goodM = [0, 1 << 30, int.MaxValue], goodS = [Requantization.MinShift, Requantization.MaxShift, 0];
+        for (int pos = 0; pos < n; pos++)
+        {
+            var mult = Enumerable.Range(0, n).Select(i => goodM[i % 3]).ToArray();
+            var sh = Enumerable.Range(0, n).Select(i => goodS[i % 3]).ToArray();
+            QGemm.Run(a, 3, packed, default, y, 1, k, n, mult, sh, 0, 0, 255);   // the range edges are valid
+            foreach (var (bm, bs, param) in new[] { (5, 0, "multiplier"), (-1, 0, "multiplier"), ((1 << 30) - 1, 0, "multiplier"), (1 << 30, Requantization.MinShift - 1, "shift"), (1 << 30, Requantization.MaxShift + 1, "shift") })
+            {
+                var m2 = (int[])mult.Clone(); var s2 = (int[])sh.Clone();
+                m2[pos] = bm; s2[pos] = bs;
+                try { QGemm.Run(a, 3, packed, default, y, 1, k, n, m2, s2, 0, 0, 255); }
+                catch (ArgumentException e) when (e.ParamName == param) { continue; }
+                Fail($"multiplier {bm}, shift {bs} at channel {pos} of {n} was accepted");
+            }
         }
     }
 
@@ -361,16 +428,19 @@ public static partial class Int8Checks
             var x = Bytes(r, bn * c * h * width); var w = Weights(r, k * cg * kh * kw);
             var packed = new sbyte[QConv.PackedLength(k, cg, kh, kw, group)];
             QConv.PackWeights(w, packed, k, cg, kh, kw, group);
+            var packedNs = new sbyte[QConv.PackedLength(k, cg, kh, kw, group, QWeightLayout.N8K4)];
+            QConv.PackWeights(w, packedNs, k, cg, kh, kw, group, QWeightLayout.N8K4);
             int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
             var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, k).Select(_ => r.Next(-5000, 5000)).ToArray();
             var mult = Enumerable.Range(0, k).Select(_ => Multiplier(r)).ToArray();
             var shifts = Enumerable.Range(0, k).Select(_ => Shift(r, 255L * 127 * cg * kh * kw / 4)).ToArray();
             var scratch = new byte[QConv.ScratchLength(c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group)];
             string shape = $"n={bn} c={c} h={h} w={width} k={k} {kh}x{kw} s={sh},{sw} p={pt},{pl} d={dh},{dw} g={group}";
-            byte[] Run(QIsa p, bool? wideTile = null)
+            byte[] Run(QIsa p, bool? wideTile = null, QWeightLayout layout = QWeightLayout.N8K4Sums)
             {
                 var y = new byte[bn * k * oh * ow];
-                QConv.Conv2DCore(p, x, xz, packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group, mult, shifts, z, lo, hi, wideTile);
+                QConv.Conv2DCore(p, x, xz, layout == QWeightLayout.N8K4 ? packedNs : packed, bias, y, scratch, bn, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, group,
+                    mult, shifts, z, lo, hi, wideTile, layout);
                 return y;
             }
             var expected = Run(QIsa.Scalar);
@@ -390,9 +460,11 @@ public static partial class Int8Checks
                                     }
                             if (expected[((b * k + ko) * oh + oy) * ow + ox] != Requantization.Requantize(acc, mult[ko], shifts[ko], z, lo, hi)) Fail($"Conv2D scalar vs formula {shape}");
                         }
+            Same<byte>(expected, Run(QIsa.Scalar, null, QWeightLayout.N8K4), $"Scalar N8K4 Conv2D {shape}");
             foreach (var p in VectorPaths())
             {
                 Same<byte>(expected, Run(p), $"{p} Conv2D {shape}");
+                Same<byte>(expected, Run(p, null, QWeightLayout.N8K4), $"{p} N8K4 Conv2D {shape}");
                 // AVX2: both micro-kernel tilings, whichever this machine selects (3 blocks of 8 pixels + single blocks, or single blocks only).
                 if (p == QIsa.Avx2) { Same<byte>(expected, Run(p, true), $"{p} Conv2D wide tile {shape}"); Same<byte>(expected, Run(p, false), $"{p} Conv2D narrow tile {shape}"); }
             }
@@ -754,6 +826,8 @@ public static partial class Int8Checks
         int m = 5, k = 37, n = 19;
         var a = Bytes(r, m * k); var packed = new sbyte[QGemm.PackedLength(n, k)];
         QGemm.PackWeights(Weights(r, n * k), packed, n, k);
+        var packedNs = new sbyte[QGemm.PackedLength(n, k, QWeightLayout.N8K4)];
+        QGemm.PackWeights(Weights(r, n * k), packedNs, n, k, QWeightLayout.N8K4);
         var bias = new int[n]; var y = new byte[m * n]; var yi = new int[m * n]; var yf = new float[m * n];
         int[] az = [3]; float[] ascale = [0.1f], wscale = [0.01f];
         var x = Bytes(r, 2 * 8 * 9 * 11); var cw = new sbyte[QConv.PackedLength(8, 8, 3, 3, 1)];
@@ -768,6 +842,7 @@ public static partial class Int8Checks
         var kernels = new (string Name, Action Run)[]
         {
             ("QGemm.Run", () => QGemm.Run(a, 3, packed, bias, y, m, k, n, OneMult, OneShift, 128, 0, 255)),
+            ("QGemm.Run m = 1 N8K4", () => QGemm.Run(a.AsSpan(0, k), 3, packedNs, bias, y.AsSpan(0, n), 1, k, n, OneMult, OneShift, 128, 0, 255, QWeightLayout.N8K4)),
             ("QGemm.Run m >= 16", () => QGemm.Run(ab, 3, packed, bias, yb, mb, k, n, OneMult, OneShift, 128, 0, 255)),
             ("QGemm.RunDequantized m >= 16", () => QGemm.RunDequantized(ab, az, ascale, packed, wscale, default, yfb, mb, k, n)),
             ("QPool.MaxPool2D wide rows", () => QPool.MaxPool2D(xw, yw, 1, 4, 40, 70, 3, 3, 20, 35, 2, 2, 1, 1, 1, 1)),

@@ -19,7 +19,8 @@ namespace EdgeCompile.Kernels;
 public static partial class QConv
 {
     /// <summary>Packed weight length for <see cref="Conv2D"/>: per group, <see cref="QGemm.PackedLength"/>(k / group, cPerGroup * kh * kw).</summary>
-    public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group) => group * QGemm.PackedLength(k / group, cPerGroup * kh * kw);
+    public static int PackedLength(int k, int cPerGroup, int kh, int kw, int group, QWeightLayout layout = QWeightLayout.N8K4Sums) =>
+        group * QGemm.PackedLength(k / group, cPerGroup * kh * kw, layout);
 
     /// <summary>
     /// Scratch bytes <see cref="Conv2D"/> needs for this shape (the arguments as passed to it): at least one patch
@@ -66,22 +67,26 @@ public static partial class QConv
 
     /// <summary>Packs ONNX weights w[k, cPerGroup, kh, kw] (s8 in [-127, 127]) as <paramref name="group"/> consecutive
     /// <see cref="QGemm.PackWeights"/> matrices [k / group, cPerGroup * kh * kw].</summary>
-    public static void PackWeights(ReadOnlySpan<sbyte> w, Span<sbyte> packed, int k, int cPerGroup, int kh, int kw, int group)
+    public static void PackWeights(ReadOnlySpan<sbyte> w, Span<sbyte> packed, int k, int cPerGroup, int kh, int kw, int group,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
+        QGemm.ValidateLayout(layout, "QConv.PackWeights");
         if (group < 1 || k < 1 || k % group != 0 || cPerGroup < 1 || kh < 1 || kw < 1)
             throw new ArgumentException($"QConv.PackWeights: bad k={k}, cPerGroup={cPerGroup}, kh={kh}, kw={kw}, group={group}.", nameof(k));
-        int kg = k / group, kd = cPerGroup * kh * kw, pl = QGemm.PackedLength(kg, kd);
+        int kg = k / group, kd = cPerGroup * kh * kw, pl = QGemm.PackedLength(kg, kd, layout);
         if (w.Length != (long)k * kd) throw new ArgumentException($"QConv.PackWeights: w has {w.Length} elements, expected {(long)k * kd}.", nameof(w));
         if (packed.Length != (long)group * pl) throw new ArgumentException($"QConv.PackWeights: packed has {packed.Length} bytes, expected {(long)group * pl}.", nameof(packed));
-        for (int g = 0; g < group; g++) QGemm.PackWeights(w.Slice(g * kg * kd, kg * kd), packed.Slice(g * pl, pl), kg, kd);
+        for (int g = 0; g < group; g++) QGemm.PackWeights(w.Slice(g * kg * kd, kg * kd), packed.Slice(g * pl, pl), kg, kd, layout);
     }
 
     /// <summary>General int8 convolution (any kernel, stride, dilation, group); bottom/right padding implied by oh/ow.</summary>
     public static void Conv2D(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
         const string kernel = "QConv.Conv2D";
+        QGemm.ValidateLayout(layout, kernel);
         if (n < 0 || c < 1 || h < 0 || width < 0 || k < 1 || kh < 1 || kw < 1 || oh < 0 || ow < 0 || group < 1 || c % group != 0 || k % group != 0)
             throw new ArgumentException($"{kernel}: bad shape n={n}, c={c}, h={h}, width={width}, k={k}, kh={kh}, kw={kw}, oh={oh}, ow={ow}, group={group}.", nameof(n));
         if (strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padTop < 0 || padLeft < 0)
@@ -90,28 +95,33 @@ public static partial class QConv
         if (kd > QGemm.MaxK) throw new ArgumentException($"{kernel}: reduction size {kd} exceeds {QGemm.MaxK}.", nameof(c));
         if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
         if (y.Length != (long)n * k * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * k * oh * ow}.", nameof(y));
-        if (packedW.Length != PackedLength(k, c / group, kh, kw, group)) throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected {PackedLength(k, c / group, kh, kw, group)}.", nameof(packedW));
+        if (packedW.Length != PackedLength(k, c / group, kh, kw, group, layout))
+            throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected {PackedLength(k, c / group, kh, kw, group, layout)} ({layout})"
+                + (packedW.Length == PackedLength(k, c / group, kh, kw, group, layout == QWeightLayout.N8K4 ? QWeightLayout.N8K4Sums : QWeightLayout.N8K4)
+                    ? $" (the weights were packed as {(layout == QWeightLayout.N8K4 ? QWeightLayout.N8K4Sums : QWeightLayout.N8K4)}; pass that layout)." : "."), nameof(packedW));
         int need = ScratchLength(c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
         if (scratch.Length < need) throw new ArgumentException($"{kernel}: scratch has {scratch.Length} bytes, needs ScratchLength = {need}.", nameof(scratch));
         if (bias.Length != 0 && bias.Length != k) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {k}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
         Requantization.ValidateParams(multiplier, shift, k, yZero, qmin, qmax, kernel);
         Conv2DCore(QPaths.Best, x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
-            dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax);
+            dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, null, layout);
     }
 
     internal static void Conv2DCore(QIsa isa, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool? wideTile = null)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool? wideTile = null,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
+        isa = QGemm.PathFor(isa, layout);
         if (isa == QIsa.Avx2)
         {
             Conv2DAvx2(x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
-                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, wideTile ?? WideTile);
+                dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, wideTile ?? WideTile, layout);
             return;
         }
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
-        int bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
+        int bb = QGemm.BlockBytes(kd, layout), pl = QGemm.PackedLength(kg, kd, layout);
         var patch = scratch.Slice(0, kd);
         Span<int> acc = stackalloc int[QGemm.BlockN];
         Span<int> mult = stackalloc int[QGemm.BlockN];
@@ -182,11 +192,12 @@ public static partial class QConv
     [SkipLocalsInit]
     private static void Conv2DAvx2(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool wideTile)
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, bool wideTile,
+        QWeightLayout layout)
     {
         int cg = c / group, kg = k / group, kd = cg * kh * kw, hw = h * width, ohw = oh * ow;
         var l = ConvLayout.Create(cg, width, kh, kw, oh, ow, strideH, strideW, padLeft, dilationH, dilationW);
-        int k4 = l.K4, pairs = k4 / 2, bb = QGemm.BlockBytes(kd), pl = QGemm.PackedLength(kg, kd);
+        int k4 = l.K4, pairs = k4 / 2, bb = QGemm.BlockBytes(kd, layout), pl = QGemm.PackedLength(kg, kd, layout);
         var wide = MemoryMarshal.Cast<byte, int>(scratch.Slice(0, 16 * k4));
         var panel = MemoryMarshal.Cast<byte, int>(scratch.Slice(16 * k4, 2 * k4 * l.PanelPixels));
         var rest = scratch.Slice(16 * k4 + 2 * k4 * l.PanelPixels, (int)l.WindowBytes);

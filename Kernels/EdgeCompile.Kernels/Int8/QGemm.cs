@@ -7,12 +7,28 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeCompile.Kernels;
 
 /// <summary>
+/// How <see cref="QGemm"/> and <see cref="QConv.Conv2D"/> weights are packed (Int8/README.md, "Packed layouts"). The compiler
+/// picks one per target and the generated code passes it with the weights; a kernel given weights whose length does not match
+/// the layout it is told throws.
+/// </summary>
+public enum QWeightLayout
+{
+    /// <summary><c>n8k4</c> blocks, each followed by its 8 channels' weight sums (int32): what the ARM64 dot-product path
+    /// (<c>sdot</c>) needs for its zero-point correction. Every path reads it.</summary>
+    N8K4Sums,
+    /// <summary><c>n8k4</c> blocks without the sums (32 bytes less per 8 channels): for targets that cannot take the dot-product
+    /// path. Every path reads it; on an ARM64 CPU with the dot-product extension the kernels run the AdvSimd path instead.</summary>
+    N8K4,
+}
+
+/// <summary>
 /// Int8 GEMM (ONNX QLinearMatMul/QGemm/MatMulInteger, and the core of <c>QConv</c>): u8 activations
 /// a[m, k] with zero point aZero, symmetric s8 weights w[n, k] in [-127, 127] packed by <see cref="PackWeights"/>,
 /// int32 accumulators acc[m, n] = sum_k (a[m, k] - aZero) * w[n, k] + bias[n].
-/// Packed layout <c>n8k4</c>: per block of 8 output channels, k padded to a multiple of 4, for each k-quad the
-/// 8 channels' 4 weights (32 bytes: [c0 k0..3][c1 k0..3]...[c7 k0..3]), then the 8 channels' weight sums as
-/// little-endian int32 (32 bytes). Missing channels and padded k are zero.
+/// Packed layouts (<see cref="QWeightLayout"/>): per block of 8 output channels, k padded to a multiple of 4, for each k-quad
+/// the 8 channels' 4 weights (32 bytes: [c0 k0..3][c1 k0..3]...[c7 k0..3]); <see cref="QWeightLayout.N8K4Sums"/> then adds the
+/// 8 channels' weight sums as little-endian int32 (32 bytes), which only the ARM64 dot-product path reads. Missing channels
+/// and padded k are zero.
 /// </summary>
 public static class QGemm
 {
@@ -25,21 +41,34 @@ public static class QGemm
 
     internal const int BlockN = 8;
 
-    /// <summary>Bytes of one 8-channel block: 8 * round_up(k, 4) weights + 8 int32 sums.</summary>
-    internal static int BlockBytes(int k) => ((k + 3) & ~3) * BlockN + 32;
+    /// <summary>Bytes of one 8-channel block: 8 * round_up(k, 4) weights, plus 8 int32 sums in <see cref="QWeightLayout.N8K4Sums"/>.</summary>
+    internal static int BlockBytes(int k, QWeightLayout layout = QWeightLayout.N8K4Sums) => ((k + 3) & ~3) * BlockN + (layout == QWeightLayout.N8K4 ? 0 : 32);
 
-    /// <summary>Length in bytes of the packed weights for n output channels and reduction size k.</summary>
-    public static int PackedLength(int n, int k) => (n + BlockN - 1) / BlockN * BlockBytes(k);
+    /// <summary>Length in bytes of the packed weights for n output channels and reduction size k in <paramref name="layout"/>.</summary>
+    public static int PackedLength(int n, int k, QWeightLayout layout = QWeightLayout.N8K4Sums) => (n + BlockN - 1) / BlockN * BlockBytes(k, layout);
 
-    /// <summary>Packs w[n, k] (row-major: ONNX MatMul B transposed, or Gemm B with transB) into the <c>n8k4</c> layout.</summary>
-    /// <exception cref="ArgumentException">Bad sizes, or a weight is -128 (weights are symmetric, in [-127, 127]).</exception>
-    public static void PackWeights(ReadOnlySpan<sbyte> w, Span<sbyte> packed, int n, int k)
+    /// <summary>Throws unless <paramref name="layout"/> is a defined layout.</summary>
+    internal static void ValidateLayout(QWeightLayout layout, string kernel)
     {
+        if (layout is not (QWeightLayout.N8K4Sums or QWeightLayout.N8K4))
+            throw new ArgumentException($"{kernel}: unknown weight layout {(int)layout}.", nameof(layout));
+    }
+
+    /// <summary>The path that can read <paramref name="layout"/>: without the weight sums, the dot-product path runs AdvSimd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static QIsa PathFor(QIsa isa, QWeightLayout layout) => isa == QIsa.AdvSimdDot && layout == QWeightLayout.N8K4 ? QIsa.AdvSimd : isa;
+
+    /// <summary>Packs w[n, k] (row-major: ONNX MatMul B transposed, or Gemm B with transB) into <paramref name="layout"/>.</summary>
+    /// <exception cref="ArgumentException">Bad sizes, or a weight is -128 (weights are symmetric, in [-127, 127]).</exception>
+    public static void PackWeights(ReadOnlySpan<sbyte> w, Span<sbyte> packed, int n, int k, QWeightLayout layout = QWeightLayout.N8K4Sums)
+    {
+        ValidateLayout(layout, "PackWeights");
         if (n < 0 || k < 1 || k > MaxK) throw new ArgumentException($"PackWeights: bad n={n}, k={k} (k in [1, {MaxK}]).", nameof(k));
         if (w.Length != (long)n * k) throw new ArgumentException($"PackWeights: w has {w.Length} elements, expected n*k = {(long)n * k}.", nameof(w));
-        if (packed.Length != PackedLength(n, k)) throw new ArgumentException($"PackWeights: packed has {packed.Length} bytes, expected {PackedLength(n, k)}.", nameof(packed));
+        if (packed.Length != PackedLength(n, k, layout)) throw new ArgumentException($"PackWeights: packed has {packed.Length} bytes, expected {PackedLength(n, k, layout)} ({layout}).", nameof(packed));
         packed.Clear();
-        int bb = BlockBytes(k), k4 = (k + 3) & ~3;
+        bool sums = layout == QWeightLayout.N8K4Sums;
+        int bb = BlockBytes(k, layout), k4 = (k + 3) & ~3;
         for (int ch = 0; ch < n; ch++)
         {
             var block = packed.Slice(ch / BlockN * bb, bb);
@@ -51,29 +80,33 @@ public static class QGemm
                 block[(kk >> 2) * 32 + c * 4 + (kk & 3)] = v;
                 sum += v;
             }
-            MemoryMarshal.Write(MemoryMarshal.AsBytes(block.Slice(k4 * BlockN + c * 4, 4)), in sum);
+            if (sums) MemoryMarshal.Write(MemoryMarshal.AsBytes(block.Slice(k4 * BlockN + c * 4, 4)), in sum);
         }
     }
 
     /// <summary>y[m, n] = clamp(yZero + RoundingShift(acc * multiplier[n], 31 + shift[n]), qmin, qmax) (edge-rne64);
     /// multiplier/shift have 1 (per tensor) or n (per channel) elements; bias is empty or n.</summary>
+    /// <remarks><paramref name="layout"/> says how <paramref name="packedW"/> was packed (<see cref="PackWeights"/>); a length that
+    /// does not match it is an <see cref="ArgumentException"/>.</remarks>
     public static void Run(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y,
-        int m, int k, int n, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+        int m, int k, int n, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
-        Validate(a, packedW, m, k, n, y.Length, "QGemm.Run");
+        Validate(a, packedW, m, k, n, y.Length, "QGemm.Run", layout);
         ValidateZero(aZero, "QGemm.Run");
         if (bias.Length != 0 && bias.Length != n) throw new ArgumentException($"QGemm.Run: bias has {bias.Length} elements, expected 0 or {n}.", nameof(bias));
         Requantization.ValidateParams(multiplier, shift, n, yZero, qmin, qmax, "QGemm.Run");
-        Core(QPaths.Best, a, aZero, default, default, packedW, bias, default, m, k, n, multiplier, shift, default, yZero, qmin, qmax, y, default, default);
+        Core(QPaths.Best, a, aZero, default, default, packedW, bias, default, m, k, n, multiplier, shift, default, yZero, qmin, qmax, y, default, default, null, layout);
     }
 
     /// <summary>y[m, n] = acc (int32, bias included; MatMulInteger/ConvInteger).</summary>
-    public static void RunInt32(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<int> y, int m, int k, int n)
+    public static void RunInt32(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<int> y, int m, int k, int n,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
-        Validate(a, packedW, m, k, n, y.Length, "QGemm.RunInt32");
+        Validate(a, packedW, m, k, n, y.Length, "QGemm.RunInt32", layout);
         ValidateZero(aZero, "QGemm.RunInt32");
         if (bias.Length != 0 && bias.Length != n) throw new ArgumentException($"QGemm.RunInt32: bias has {bias.Length} elements, expected 0 or {n}.", nameof(bias));
-        Core(QPaths.Best, a, aZero, default, default, packedW, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default);
+        Core(QPaths.Best, a, aZero, default, default, packedW, bias, default, m, k, n, default, default, default, 0, 0, 0, default, y, default, null, layout);
     }
 
     /// <summary>
@@ -83,24 +116,29 @@ public static class QGemm
     /// wScale has 1 or n; bias is empty or n.
     /// </summary>
     public static void RunDequantized(ReadOnlySpan<byte> a, ReadOnlySpan<int> aZero, ReadOnlySpan<float> aScale, ReadOnlySpan<sbyte> packedW,
-        ReadOnlySpan<float> wScale, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n)
+        ReadOnlySpan<float> wScale, ReadOnlySpan<float> bias, Span<float> y, int m, int k, int n, QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
-        Validate(a, packedW, m, k, n, y.Length, "QGemm.RunDequantized");
+        Validate(a, packedW, m, k, n, y.Length, "QGemm.RunDequantized", layout);
         if (aZero.Length != 1 && aZero.Length != m) throw new ArgumentException($"QGemm.RunDequantized: aZero has {aZero.Length} elements, expected 1 or {m}.", nameof(aZero));
         if (aScale.Length != aZero.Length) throw new ArgumentException($"QGemm.RunDequantized: aScale has {aScale.Length} elements, expected {aZero.Length}.", nameof(aScale));
         foreach (int z in aZero) ValidateZero(z, "QGemm.RunDequantized");
         if (wScale.Length != 1 && wScale.Length != n) throw new ArgumentException($"QGemm.RunDequantized: wScale has {wScale.Length} elements, expected 1 or {n}.", nameof(wScale));
         if (bias.Length != 0 && bias.Length != n) throw new ArgumentException($"QGemm.RunDequantized: bias has {bias.Length} elements, expected 0 or {n}.", nameof(bias));
-        Core(QPaths.Best, a, 0, aZero, aScale, packedW, default, bias, m, k, n, default, default, wScale, 0, 0, 0, default, default, y);
+        Core(QPaths.Best, a, 0, aZero, aScale, packedW, default, bias, m, k, n, default, default, wScale, 0, 0, 0, default, default, y, null, layout);
     }
 
-    internal static void Validate(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, int m, int k, int n, int yLength, string kernel)
+    internal static void Validate(ReadOnlySpan<byte> a, ReadOnlySpan<sbyte> packedW, int m, int k, int n, int yLength, string kernel, QWeightLayout layout)
     {
+        ValidateLayout(layout, kernel);
         if (m < 0 || n < 0 || k < 1 || k > MaxK) throw new ArgumentException($"{kernel}: bad m={m}, k={k}, n={n} (k in [1, {MaxK}]).", nameof(k));
         if (a.Length != (long)m * k) throw new ArgumentException($"{kernel}: a has {a.Length} elements, expected m*k = {(long)m * k}.", nameof(a));
-        if (packedW.Length != PackedLength(n, k)) throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected PackedLength(n, k) = {PackedLength(n, k)}.", nameof(packedW));
+        if (packedW.Length != PackedLength(n, k, layout))
+            throw new ArgumentException($"{kernel}: packedW has {packedW.Length} bytes, expected PackedLength(n, k, {layout}) = {PackedLength(n, k, layout)}"
+                + (n > 0 && packedW.Length == PackedLength(n, k, Other(layout)) ? $" (the weights were packed as {Other(layout)}; pass that layout)." : "."), nameof(packedW));
         if (yLength != (long)m * n) throw new ArgumentException($"{kernel}: y has {yLength} elements, expected m*n = {(long)m * n}.", "y");
     }
+
+    private static QWeightLayout Other(QWeightLayout layout) => layout == QWeightLayout.N8K4 ? QWeightLayout.N8K4Sums : QWeightLayout.N8K4;
 
     internal static void ValidateZero(int zero, string kernel)
     {
@@ -111,15 +149,21 @@ public static class QGemm
     internal static void Core(QIsa isa, ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, ReadOnlySpan<float> aScales,
         ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, ReadOnlySpan<float> biasF, int m, int k, int n,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
-        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool? wideTile = null)
+        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool? wideTile = null, QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
+        isa = PathFor(isa, layout);
+        int bb = BlockBytes(k, layout);
         if (isa == QIsa.Avx2 && m >= BlockedMinRows && BlockedTile(k) > 0)
         {
             CoreBlockedAvx2(a, aZero, aZeros, aScales, packedW, bias, biasF, m, k, n, multiplier, shift, wScale, yZero, qmin, qmax, yU8, yI32, yF32,
-                wideTile ?? QConv.WideTile);
+                wideTile ?? QConv.WideTile, bb);
             return;
         }
-        int bb = BlockBytes(k);
+        if (isa == QIsa.Avx2 && !multiplier.IsEmpty && wScale.IsEmpty && k <= RowsMaxK)
+        {
+            RowsAvx2(a, aZero, packedW, bb, bias, m, k, n, multiplier, shift, yZero, qmin, qmax, yU8);
+            return;
+        }
         bool f32 = !wScale.IsEmpty;
         bool u8 = !f32 && !multiplier.IsEmpty;
         Span<int> acc = stackalloc int[BlockN];
@@ -184,10 +228,10 @@ public static class QGemm
     private static void CoreBlockedAvx2(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<int> aZeros, ReadOnlySpan<float> aScales,
         ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, ReadOnlySpan<float> biasF, int m, int k, int n,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, ReadOnlySpan<float> wScale, int yZero, int qmin, int qmax,
-        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool wideTile)
+        Span<byte> yU8, Span<int> yI32, Span<float> yF32, bool wideTile, int bb)
     {
         bool f32 = !wScale.IsEmpty, u8 = !f32 && !multiplier.IsEmpty;
-        int k4 = (k + 3) & ~3, pairs = k4 / 2, tile = BlockedTile(k), bb = BlockBytes(k);
+        int k4 = (k + 3) & ~3, pairs = k4 / 2, tile = BlockedTile(k);
         // Bounded by BlockedStackBytes (BlockedTile): 16 * k4 widened weights + 2 * k4 * tile panel.
         Span<byte> buf = stackalloc byte[16 * k4 + 2 * k4 * tile];
         var wide = MemoryMarshal.Cast<byte, int>(buf.Slice(0, 16 * k4));
@@ -255,6 +299,95 @@ public static class QGemm
                         }
                     }
                 }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- AVX2: few rows (m < 16), u8 output
+    //
+    // The matrix-vector form the small models run (batch 1 Gemm): each row of a is widened once to int16 minus the zero point
+    // (k padded with zeros to a multiple of 4) on the stack; per 8-channel block, each k-quad is one 64-bit broadcast of 4
+    // widened activations against the block's 32 weight bytes sign-extended to two int16 vectors (vpmaddwd), with two
+    // independent accumulator pairs; the epilogue adds the bias and requantizes with the per-lane (or broadcast per-tensor)
+    // constants read in place, and stores 8 bytes straight to y (a ragged last block goes through a stack buffer).
+
+    /// <summary>Largest k of <see cref="RowsAvx2"/> (its widened row is k int16 on the stack); larger k runs the row core.</summary>
+    internal const int RowsMaxK = 8192;
+
+    [SkipLocalsInit]
+    private static void RowsAvx2(ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<sbyte> packedW, int bb, ReadOnlySpan<int> bias, int m, int k, int n,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
+    {
+        int k4 = (k + 3) & ~3, quads = k4 / 4;
+        Span<short> row = stackalloc short[k4];
+        ref short r0 = ref MemoryMarshal.GetReference(row);
+        ref long rq = ref Unsafe.As<short, long>(ref r0);
+        ref byte a0 = ref MemoryMarshal.GetReference(a);
+        ref sbyte w0 = ref MemoryMarshal.GetReference(packedW);
+        ref byte y0 = ref MemoryMarshal.GetReference(y);
+        ref int b0 = ref MemoryMarshal.GetReference(bias);
+        ref int m0 = ref MemoryMarshal.GetReference(multiplier);
+        ref int s0 = ref MemoryMarshal.GetReference(shift);
+        bool uniform = multiplier.Length == 1, hasBias = !bias.IsEmpty;
+        var mU = Vector256.Create(m0);
+        var sU = Vector256.Create(s0);
+        var az = Vector256.Create((short)aZero);
+        Span<int> tail = stackalloc int[3 * BlockN];
+        Span<byte> out8 = stackalloc byte[BlockN];
+        for (int i = 0; i < m; i++)
+        {
+            ref byte ai = ref Unsafe.Add(ref a0, i * k);
+            int kk = 0;
+            for (; kk + 16 <= k; kk += 16)
+                Avx2.Subtract(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref ai, (nuint)kk)), az).StoreUnsafe(ref r0, (nuint)kk);
+            for (; kk < k; kk++) Unsafe.Add(ref r0, kk) = (short)(Unsafe.Add(ref ai, kk) - aZero);
+            for (; kk < k4; kk++) Unsafe.Add(ref r0, kk) = 0;
+            for (int n0 = 0; n0 < n; n0 += BlockN)
+            {
+                ref sbyte w = ref Unsafe.Add(ref w0, n0 / BlockN * bb);
+                Vector256<int> lo0 = default, hi0 = default, lo1 = default, hi1 = default;
+                int q = 0;
+                for (; q + 2 <= quads; q += 2)
+                {
+                    var x0 = Vector256.Create(Unsafe.Add(ref rq, q)).AsInt16();
+                    var x1 = Vector256.Create(Unsafe.Add(ref rq, q + 1)).AsInt16();
+                    ref sbyte wq = ref Unsafe.Add(ref w, q * 32);
+                    lo0 = Avx2.Add(lo0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq)), x0));
+                    hi0 = Avx2.Add(hi0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq, 16)), x0));
+                    lo1 = Avx2.Add(lo1, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq, 32)), x1));
+                    hi1 = Avx2.Add(hi1, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq, 48)), x1));
+                }
+                if (q < quads)
+                {
+                    var x0 = Vector256.Create(Unsafe.Add(ref rq, q)).AsInt16();
+                    ref sbyte wq = ref Unsafe.Add(ref w, q * 32);
+                    lo0 = Avx2.Add(lo0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq)), x0));
+                    hi0 = Avx2.Add(hi0, Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref wq, 16)), x0));
+                }
+                // lo lanes: c0 c0 c1 c1 | c2 c2 c3 c3; hi: c4 .. c7. hadd -> c0 c1 c4 c5 | c2 c3 c6 c7.
+                var acc = Avx2.Permute4x64(Avx2.HorizontalAdd(Avx2.Add(lo0, lo1), Avx2.Add(hi0, hi1)).AsInt64(), 0xD8).AsInt32();
+                int nb = n - n0;
+                Vector256<int> mv = mU, sv = sU;
+                if (nb >= BlockN)
+                {
+                    if (hasBias) acc = Avx2.Add(acc, Vector256.LoadUnsafe(ref b0, (nuint)n0));
+                    if (!uniform) { mv = Vector256.LoadUnsafe(ref m0, (nuint)n0); sv = Vector256.LoadUnsafe(ref s0, (nuint)n0); }
+                    Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(acc, mv, sv, yZero, qmin, qmax), ref Unsafe.Add(ref y0, i * n + n0));
+                    continue;
+                }
+                // Ragged last block: lanes past n get bias, multiplier and shift 0 (computed, not stored).
+                tail.Clear();
+                for (int c = 0; c < nb; c++)
+                {
+                    if (hasBias) tail[c] = Unsafe.Add(ref b0, n0 + c);
+                    tail[BlockN + c] = uniform ? m0 : Unsafe.Add(ref m0, n0 + c);
+                    tail[2 * BlockN + c] = uniform ? s0 : Unsafe.Add(ref s0, n0 + c);
+                }
+                ref int t0 = ref MemoryMarshal.GetReference(tail);
+                acc = Avx2.Add(acc, Vector256.LoadUnsafe(ref t0));
+                mv = Vector256.LoadUnsafe(ref t0, BlockN); sv = Vector256.LoadUnsafe(ref t0, 2 * BlockN);
+                Requantization.StoreBytesAvx2(Requantization.RequantizeAvx2(acc, mv, sv, yZero, qmin, qmax), ref MemoryMarshal.GetReference(out8));
+                out8.Slice(0, nb).CopyTo(y.Slice(i * n + n0, nb));
             }
         }
     }

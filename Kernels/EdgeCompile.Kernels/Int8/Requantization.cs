@@ -75,8 +75,42 @@ public static class Requantization
             throw new ArgumentException($"{kernel}: multiplier has {multiplier.Length} elements, expected 1 or {channels}.", nameof(multiplier));
         if (shift.Length != multiplier.Length)
             throw new ArgumentException($"{kernel}: shift has {shift.Length} elements, expected {multiplier.Length} (as multiplier).", nameof(shift));
-        for (int i = 0; i < multiplier.Length; i++) ValidateOne(multiplier[i], shift[i], kernel);
+        if (!AllValid(multiplier, shift))
+            for (int i = 0; i < multiplier.Length; i++) ValidateOne(multiplier[i], shift[i], kernel);
         ValidateRange(zOut, qmin, qmax, kernel);
+    }
+
+    /// <summary>Whether every multiplier is 0 or in [2^30, 2^31) and every shift in [MinShift, MaxShift]: 8 channels per step
+    /// with AVX2 (per-channel constants are checked on every call, so the batch-1 kernels keep this cheap); the caller
+    /// reruns the scalar check to name the bad element.</summary>
+    private static bool AllValid(ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift)
+    {
+        int i = 0;
+        if (Avx2.IsSupported && multiplier.Length >= 8)
+        {
+            ref int m0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(multiplier);
+            ref int s0 = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(shift);
+            var bad = Vector256<int>.Zero;
+            var low = Vector256.Create(1 << 30);
+            var minS = Vector256.Create(MinShift);
+            var maxS = Vector256.Create(MaxShift);
+            for (; i + 8 <= multiplier.Length; i += 8)
+            {
+                var mv = Vector256.LoadUnsafe(ref m0, (nuint)i);
+                var sv = Vector256.LoadUnsafe(ref s0, (nuint)i);
+                // bad: m != 0 and m < 2^30 (negatives included), or shift outside [MinShift, MaxShift].
+                bad = Avx2.Or(bad, Avx2.AndNot(Avx2.CompareEqual(mv, Vector256<int>.Zero), Avx2.CompareGreaterThan(low, mv)));
+                // MinShift > s, or s > MaxShift.
+                bad = Avx2.Or(bad, Avx2.Or(Avx2.CompareGreaterThan(minS, sv), Avx2.CompareGreaterThan(sv, maxS)));
+            }
+            if (!Avx.TestZ(bad, bad)) return false;
+        }
+        for (; i < multiplier.Length; i++)
+        {
+            int m = multiplier[i], s = shift[i];
+            if ((m != 0 && m < 1 << 30) || s < MinShift || s > MaxShift) return false;
+        }
+        return true;
     }
 
     internal static void ValidateOne(int multiplier, int shift, string kernel)

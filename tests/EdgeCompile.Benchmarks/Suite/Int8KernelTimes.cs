@@ -26,6 +26,10 @@ public static class Int8KernelTimes
         Gemm("QGemm.Run 512x512x512", 512, 512, 512, false, reps, peak);
         Gemm("QGemm.Run 3136x576x64", 3136, 576, 64, false, reps, peak);
         Gemm("QGemm.Run 49x4608x512 (row kernel: k > blocked)", 49, 4608, 512, false, reps, peak);
+        // Batch-1 dense layers (the m < 16 path): the tiny MLP's three and the digits CNN's classifier; x64 packs them without sums (N8K4).
+        Gemm("QGemm.Run 1x64x128 (tiny MLP)", 1, 64, 128, false, reps, peak, QWeightLayout.N8K4);
+        Gemm("QGemm.Run 1x128x128 (tiny MLP)", 1, 128, 128, false, reps, peak, QWeightLayout.N8K4);
+        Gemm("QGemm.Run 1x128x10 (tiny MLP)", 1, 128, 10, false, reps, peak, QWeightLayout.N8K4);
         Gemm("QGemm.RunDequantized 128x256x1024 (FFN1)", 128, 256, 1024, true, reps, peak);
         Gemm("QGemm.RunDequantized 128x1024x256 (FFN2)", 128, 1024, 256, true, reps, peak);
         Gemm("QGemm.RunDequantized 128x256x256 (QKV/out)", 128, 256, 256, true, reps, peak);
@@ -49,6 +53,9 @@ public static class Int8KernelTimes
         for (int i = 0; i < xf.Length; i++) xf[i] = r.NextSingle() * 4 - 2;
         var q = new byte[xf.Length]; var scales = new float[128]; var zeros = new int[128];
         Time("QLinear.QuantizeRowsDynamic 128x256", 0, reps, 0, () => QLinear.QuantizeRowsDynamic(xf, q, scales, zeros, 128, 256));
+        // The edges of the small int8 models: the tiny MLP's input (64) and logits (10).
+        Time("QLinear.Quantize 64 (tiny MLP input)", 0, reps, 0, () => QLinear.Quantize(xf.AsSpan(0, 64), q.AsSpan(0, 64), 0.0078f, 128));
+        Time("QLinear.Dequantize 10 (tiny MLP logits)", 0, reps, 0, () => QLinear.Dequantize(q.AsSpan(0, 10), xf.AsSpan(0, 10), 0.05f, 120));
         return 0;
     }
 
@@ -64,12 +71,12 @@ public static class Int8KernelTimes
     private static (int[] Mult, int[] Shift) Requant(Random r, int n)
         => (Enumerable.Range(0, n).Select(_ => r.Next(1 << 30, int.MaxValue)).ToArray(), Enumerable.Repeat(8, n).ToArray());
 
-    private static void Gemm(string name, int m, int k, int n, bool dequantized, int reps, double peak)
+    private static void Gemm(string name, int m, int k, int n, bool dequantized, int reps, double peak, QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
         var r = new Random(1);
         var a = U8(r, m * k);
-        var packed = new sbyte[QGemm.PackedLength(n, k)];
-        QGemm.PackWeights(S8(r, n * k), packed, n, k);
+        var packed = new sbyte[QGemm.PackedLength(n, k, layout)];
+        QGemm.PackWeights(S8(r, n * k), packed, n, k, layout);
         var (mult, shift) = Requant(r, n);
         var bias = new int[n];
         var y = new byte[m * n];
@@ -79,8 +86,8 @@ public static class Int8KernelTimes
         var wScale = Enumerable.Repeat(0.01f, n).ToArray();
         var biasF = new float[n];
         Time(name, 2.0 * m * k * n, reps, peak, dequantized
-            ? () => QGemm.RunDequantized(a, zeros, aScale, packed, wScale, biasF, yf, m, k, n)
-            : () => QGemm.Run(a, 3, packed, bias, y, m, k, n, mult, shift, 128, 0, 255));
+            ? () => QGemm.RunDequantized(a, zeros, aScale, packed, wScale, biasF, yf, m, k, n, layout)
+            : () => QGemm.Run(a, 3, packed, bias, y, m, k, n, mult, shift, 128, 0, 255, layout));
     }
 
     private static void Conv(string name, int c, int hw, int kOut, int ks, int reps, double peak)
@@ -160,6 +167,6 @@ public static class Int8KernelTimes
         Array.Sort(t);
         double med = t[reps / 2];
         string rate = ops > 0 ? string.Create(Inv, $"{ops / med / 1e9,7:F1} GOPS {100 * ops / med / 1e9 / peak,4:F0}%") : "";
-        Console.WriteLine(string.Create(Inv, $"{name,-50} {med * 1e6,10:F1} µs {rate}"));
+        Console.WriteLine(string.Create(Inv, $"{name,-50} {med * 1e6,10:F2} µs {rate}"));
     }
 }

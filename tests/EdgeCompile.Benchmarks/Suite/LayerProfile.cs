@@ -296,8 +296,9 @@ public static class LayerProfile
                 int[] i = a[6..22].Select(v => v.I).ToArray();
                 int[] mult = a[22].Ints, sh = a[23].Ints;
                 int z = a[24].I, lo = a[25].I, hi = a[26].I;
+                var layout = a.Length > 27 ? a[27].E<QWeightLayout>() : QWeightLayout.N8K4Sums;
                 return () => QConv.Conv2D(x.Span, xz, S8(w), I32(bias), y.Span, scratch.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
-                    i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi);
+                    i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi, layout);
             }
             case "QConv.DepthwiseConv3x3":
             {
@@ -322,7 +323,8 @@ public static class LayerProfile
                 var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
                 int xz = a[1].I, m = a[5].I, k = a[6].I, n = a[7].I, z = a[10].I, lo = a[11].I, hi = a[12].I;
                 int[] mult = a[8].Ints, sh = a[9].Ints;
-                return () => QGemm.Run(x.Span, xz, S8(w), I32(bias), y.Span, m, k, n, mult, sh, z, lo, hi);
+                var layout = a.Length > 13 ? a[13].E<QWeightLayout>() : QWeightLayout.N8K4Sums;
+                return () => QGemm.Run(x.Span, xz, S8(w), I32(bias), y.Span, m, k, n, mult, sh, z, lo, hi, layout);
             }
             case "QElementwise.Add":
             {
@@ -363,7 +365,8 @@ public static class LayerProfile
             {
                 var (x, zeros, scales, w, wScale, bias, y) = (a[0].F, a[1].F, a[2].F, a[3].F, a[4].F, a[5].F, a[6].F);
                 int m = a[7].I, k = a[8].I, n = a[9].I;
-                return () => QGemm.RunDequantized(x.Span, I32(zeros), Fl(scales), S8(w), Fl(wScale), Fl(bias), Fl(y), m, k, n);
+                var layout = a.Length > 10 ? a[10].E<QWeightLayout>() : QWeightLayout.N8K4Sums;
+                return () => QGemm.RunDequantized(x.Span, I32(zeros), Fl(scales), S8(w), Fl(wScale), Fl(bias), Fl(y), m, k, n, layout);
             }
             case "QLinear.DequantizeChannels":
             {

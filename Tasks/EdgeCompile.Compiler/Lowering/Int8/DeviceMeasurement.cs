@@ -64,6 +64,8 @@ public static class DeviceMeasurement
         {
             Name = name, Source = source, Unit = "ns", MacCost = costs,
             Architecture = RuntimeInformation.ProcessArchitecture switch { Architecture.X64 => "x64", Architecture.Arm64 => "arm64", _ => null },
+            DotProduct = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? System.Runtime.Intrinsics.Arm.Dp.IsSupported
+                : RuntimeInformation.ProcessArchitecture == Architecture.X64 ? false : null,
             QuantizeCostPerElement = quantize, DequantizeCostPerElement = dequantize, DequantizeWeightCostPerElement = dequantizeWeight,
         };
     }

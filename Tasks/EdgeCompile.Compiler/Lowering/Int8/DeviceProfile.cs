@@ -32,6 +32,9 @@ public sealed record DeviceProfile
     /// The package's targets pass it to ILC on <c>PublishAot</c> when the project sets <c>EdgeTargetDevice</c>, so the native
     /// code holds only this device's kernel paths (docs/mixed-precision.md, "Device profiles").</summary>
     public string? NativeAotInstructionSet { get; init; }
+    /// <summary>Whether the device has the ARM64 dot-product extension (<c>sdot</c>), or null when the file does not say. Decides the
+    /// int8 weight layout (<see cref="Int8WeightLayout"/>): the per-block weight sums are packed only for a device that can use them.</summary>
+    public bool? DotProduct { get; init; }
 
     public const string DefaultName = "x64-avx2";
 
@@ -76,6 +79,32 @@ public sealed record DeviceProfile
         return LoadBuiltIn(fromRid ?? DefaultName)!;
     }
 
+    /// <summary>
+    /// The packed layout of the int8 Gemm/Conv weights for the declared target (Int8/README.md, "Packed layouts";
+    /// docs/quantization.md, "Weight layout per target"): <see cref="Kernels.QWeightLayout.N8K4Sums"/> only when the target may run the ARM64
+    /// dot-product path, the only one that reads the sums; else <see cref="Kernels.QWeightLayout.N8K4"/>.
+    /// <list type="bullet">
+    /// <item>EdgeTargetDevice given: its <c>dotProduct</c>; a profile without it: sums unless its architecture is x64.</item>
+    /// <item>else the RuntimeIdentifier: <c>*-x64</c> → no sums; <c>*-arm64</c> (any ARM64 core, maybe one with the dot product) and
+    /// any other RID → sums.</item>
+    /// <item>else the build machine: x64 → no sums, anything else → sums. The plan still runs anywhere: on an ARM64 CPU with the dot
+    /// product, weights without sums run the AdvSimd path (bit-exact, slower), so an ARM64 deployment should set its RID or device.</item>
+    /// </list>
+    /// </summary>
+    public static Kernels.QWeightLayout Int8WeightLayout(string? targetDevice, string? runtimeIdentifier)
+    {
+        if (targetDevice is { Length: > 0 })
+        {
+            var p = Resolve(targetDevice, runtimeIdentifier);
+            bool sums = p.DotProduct ?? !string.Equals(p.Architecture, "x64", StringComparison.OrdinalIgnoreCase);
+            return sums ? Kernels.QWeightLayout.N8K4Sums : Kernels.QWeightLayout.N8K4;
+        }
+        if (runtimeIdentifier is { Length: > 0 })
+            return RidArchitecture(runtimeIdentifier) == "x64" ? Kernels.QWeightLayout.N8K4 : Kernels.QWeightLayout.N8K4Sums;
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64
+            ? Kernels.QWeightLayout.N8K4 : Kernels.QWeightLayout.N8K4Sums;
+    }
+
     /// <summary>"x64" or "arm64" for RuntimeIdentifiers ending in those (linux-x64, win-arm64, osx-arm64, ...), else null.</summary>
     public static string? RidArchitecture(string? runtimeIdentifier) => runtimeIdentifier is not { Length: > 0 } rid ? null
         : rid.EndsWith("-x64", StringComparison.OrdinalIgnoreCase) || rid.Equals("x64", StringComparison.OrdinalIgnoreCase) ? "x64"
@@ -117,6 +146,9 @@ public sealed record DeviceProfile
                     ? isa.Length > 0 && isa.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or ',' or '_') ? isa
                         : throw new FormatException($"'nativeAotInstructionSet' is '{isa}', not a comma-separated list of ILC instruction-set names")
                     : null,
+                DotProduct = root["dotProduct"] is { } dp
+                    ? dp.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? dp.GetValue<bool>() : throw new FormatException("'dotProduct' is not true or false")
+                    : null,
             };
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
@@ -142,6 +174,7 @@ public sealed record DeviceProfile
         };
         if (Architecture is not null) o["architecture"] = Architecture;
         if (NativeAotInstructionSet is not null) o["nativeAotInstructionSet"] = NativeAotInstructionSet;
+        if (DotProduct is not null) o["dotProduct"] = DotProduct.Value;
         if (comment is not null) o["comment"] = comment;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }

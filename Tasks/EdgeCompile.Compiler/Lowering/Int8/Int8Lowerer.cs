@@ -46,9 +46,11 @@ public static class Int8Lowerer
     /// (mixed precision, Quantization=Auto, LayerPrecision), matched by node name or by any output name; they are lowered like
     /// nodes without an int8 kernel (float32 between Dequantize/Quantize). <paramref name="weightOnly"/>: nodes (same matching)
     /// run as Int8WeightOnly (int8 weights dequantized before the float kernel, float32 activations) when they have a quantizable
-    /// constant weight, else like <paramref name="keepFloat"/>.
+    /// constant weight, else like <paramref name="keepFloat"/>. <paramref name="layout"/>: how Conv/Gemm weights are packed for the
+    /// target (<see cref="DeviceProfile.Int8WeightLayout"/>); every QConv.Conv2D and QGemm.Run call passes it to the kernel.
     /// </summary>
-    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null, IReadOnlySet<string>? weightOnly = null)
+    public static Int8Lowering Lower(Model model, QuantizationResult quantization, string className, string @namespace, IReadOnlySet<string>? keepFloat = null, IReadOnlySet<string>? weightOnly = null,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
         // Bias correction (docs/quantization.md) applies to the layers that run with int8 weights, on a copy: the caller's
         // model stays the float reference.
@@ -56,7 +58,7 @@ public static class Int8Lowerer
         Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);
-        var s = new State(new LoweringContext(model), quantization);
+        var s = new State(new LoweringContext(model), quantization, layout);
         var g = model.Graph;
         foreach (var i in g.Inputs)
             if (!g.Initializers.Contains(i.Name)) s.FloatReady.Add(i.Name);
@@ -103,9 +105,10 @@ public static class Int8Lowerer
         return new Int8Lowering { Compiled = compiled, Probes = s.Probes, FloatNodes = floatNodes };
     }
 
-    private sealed class State(LoweringContext ctx, QuantizationResult q)
+    private sealed class State(LoweringContext ctx, QuantizationResult q, QWeightLayout layout)
     {
         public readonly LoweringContext Ctx = ctx;
+        private CallArg Layout => E("QWeightLayout." + layout);
         public readonly Dictionary<string, QuantParam> Params = new(q.Activations, StringComparer.Ordinal);
         /// <summary>float value → its u8 value, once some call has produced it.</summary>
         public readonly Dictionary<string, string> Quantized = new(StringComparer.Ordinal);
@@ -272,8 +275,8 @@ public static class Int8Lowerer
                 Quantized[output] = dyq;
                 return true;
             }
-            var packed = new sbyte[QConv.PackedLength(k, cPerGroup, kh, kw, group)];
-            QConv.PackWeights(wq, packed, k, cPerGroup, kh, kw, group);
+            var packed = new sbyte[QConv.PackedLength(k, cPerGroup, kh, kw, group, layout)];
+            QConv.PackWeights(wq, packed, k, cPerGroup, kh, kw, group, layout);
             int[]? bq = bt is null ? null : QuantParams.QuantizeBias(bt.As<float>(), pin.Scale, wp);
             long maxBias = bq is null ? 0 : bq.Max(v => Math.Abs((long)v));
             if (maxBias > int.MaxValue - MaxProduct * red) { UnfuseActivation(y, output); return false; }
@@ -289,7 +292,7 @@ public static class Int8Lowerer
             Ctx.Emit(n, "QConv.Conv2D", Read(xq), I(pin.ZeroPoint), Read(wName), bName is null ? Empty(DataType.Int32) : Read(bName), Write(yq), Write(scratch),
                 I(xs[0]), I(xs[1]), I(xs[2]), I(xs[3]), I(k), I(kh), I(kw), I(geo.OutputSpatial[0]), I(geo.OutputSpatial[1]),
                 I(a.Strides[0]), I(a.Strides[1]), I(geo.PadsBegin[0]), I(geo.PadsBegin[1]), I(a.Dilations[0]), I(a.Dilations[1]), I(group),
-                Ints(mult), Ints(shift), I(pout.ZeroPoint), I(qmin), I(qmax));
+                Ints(mult), Ints(shift), I(pout.ZeroPoint), I(qmin), I(qmax), Layout);
             Probe(output, yq, pout, n.DisplayName, n.OpType);
             Quantized[output] = yq;
             return true;
@@ -327,8 +330,8 @@ public static class Int8Lowerer
                     for (int j = 0; j < nn; j++) t[j * k + i] = wq[i * nn + j];
                 wq = t;
             }
-            var packed = new sbyte[QGemm.PackedLength(nn, k)];
-            QGemm.PackWeights(wq, packed, nn, k);
+            var packed = new sbyte[QGemm.PackedLength(nn, k, layout)];
+            QGemm.PackWeights(wq, packed, nn, k, layout);
             int[]? bq = ct is null ? null : QuantParams.QuantizeBias(ct.As<float>(), pin.Scale, wp);
             long maxBias = bq is null ? 0 : bq.Max(v => Math.Abs((long)v));
             if (maxBias > int.MaxValue - MaxProduct * k) { UnfuseActivation(y, output); return false; }
@@ -339,7 +342,7 @@ public static class Int8Lowerer
             string? bName = bq is null ? null : Constant(c + "_quantized", bq, bq.Length);
             string yq = NewU8(output, Ctx.Shape(n, output));
             Ctx.Emit(n, "QGemm.Run", Read(aq), I(pin.ZeroPoint), Read(wName), bName is null ? Empty(DataType.Int32) : Read(bName), Write(yq),
-                I(m), I(k), I(nn), Ints(mult), Ints(shift), I(pout.ZeroPoint), I(qmin), I(qmax));
+                I(m), I(k), I(nn), Ints(mult), Ints(shift), I(pout.ZeroPoint), I(qmin), I(qmax), Layout);
             Probe(output, yq, pout, n.DisplayName, n.OpType);
             Quantized[output] = yq;
             return true;

@@ -28,14 +28,15 @@ public static class Int8WeightLowerer
     public const string WeightOnlyPrecision = "int8 weights";
 
     /// <summary>Lowers the model; <see cref="Int8Lowering.FloatNodes"/> lists the Conv/Gemm/MatMul nodes with a float constant weight left float.</summary>
-    public static Int8Lowering Lower(Model model, QuantizationResult quantization, QuantizationMode mode, string className, string @namespace)
+    public static Int8Lowering Lower(Model model, QuantizationResult quantization, QuantizationMode mode, string className, string @namespace,
+        QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
         if (mode is not (QuantizationMode.Int8Dynamic or QuantizationMode.Int8WeightOnly))
             throw new ArgumentOutOfRangeException(nameof(mode), mode, "Int8WeightLowerer lowers Int8Dynamic and Int8WeightOnly.");
         Passes.FoldStaticShapes.Run(model);
         Passes.FoldBatchNorm.Run(model);
         Passes.RemoveDeadCode.Run(model);
-        var s = new State(new LoweringContext(model), quantization);
+        var s = new State(new LoweringContext(model), quantization, layout);
         var g = model.Graph;
         var layers = new List<LayerReport>();
         var floatNodes = new List<string>();
@@ -81,13 +82,13 @@ public static class Int8WeightLowerer
     /// </summary>
     public static bool TryWeightOnly(LoweringContext ctx, QuantizationResult quantization, Node n, IDictionary<string, long> parameterCounts)
     {
-        var s = new State(ctx, quantization);
+        var s = new State(ctx, quantization, QWeightLayout.N8K4Sums);   // weight-only packs no n8k4 blocks
         if (!s.TryWeightOnly(n)) return false;
         foreach (var (k, v) in s.ParameterCounts) parameterCounts[k] = v;
         return true;
     }
 
-    private sealed class State(LoweringContext ctx, QuantizationResult q)
+    private sealed class State(LoweringContext ctx, QuantizationResult q, QWeightLayout layout)
     {
         public readonly LoweringContext Ctx = ctx;
         public readonly Dictionary<string, long> ParameterCounts = new(StringComparer.Ordinal);
@@ -230,7 +231,7 @@ public static class Int8WeightLowerer
         private void Count(string weight, long elements, int k, int nn)
         {
             if (_counted.Add(weight)) FloatBytes += 4 * elements;
-            QuantizedBytes += QGemm.PackedLength(nn, k) + 4L * nn;
+            QuantizedBytes += QGemm.PackedLength(nn, k, layout) + 4L * nn;
         }
 
         /// <summary>[k, n] row-major → [n, k].</summary>
@@ -245,8 +246,8 @@ public static class Int8WeightLowerer
         /// <summary>QuantizeRowsDynamic(a) into arena scratch, then RunDequantized with the packed weight [n, k].</summary>
         private void Emit(Node n, string a, sbyte[] wNk, float[] scales, float[]? bias, long biasParameters, string output, int m, int k, int nn, string weight, long parameters)
         {
-            var packed = new sbyte[QGemm.PackedLength(nn, k)];
-            QGemm.PackWeights(wNk, packed, nn, k);
+            var packed = new sbyte[QGemm.PackedLength(nn, k, layout)];
+            QGemm.PackWeights(wNk, packed, nn, k, layout);
             string wName = Constant(weight + "_packed", packed, [packed.Length], parameters);
             string sName = Constant(weight + "_scale", scales, [scales.Length], 0);
             string? bName = bias is null ? null : Constant(weight + "_bias", bias, [bias.Length], biasParameters);
@@ -255,7 +256,7 @@ public static class Int8WeightLowerer
             string aZero = NewValue(a + "__dynamic_zero_point", DataType.Int32, [m]);
             Ctx.Emit(n, "QLinear.QuantizeRowsDynamic", Read(a), Write(aq), Write(aScale), Write(aZero), I(m), I(k));
             Ctx.Emit(n, "QGemm.RunDequantized", Read(aq), Read(aZero), Read(aScale), Read(wName), Read(sName), bName is null ? Empty(DataType.Float) : Read(bName),
-                Write(output), I(m), I(k), I(nn));
+                Write(output), I(m), I(k), I(nn), E("QWeightLayout." + layout));
         }
     }
 }

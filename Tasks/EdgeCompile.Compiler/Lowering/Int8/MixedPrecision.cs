@@ -39,6 +39,8 @@ public sealed record MixedPrecisionOptions
     public AccuracyBudgetMode BudgetMode { get; init; } = AccuracyBudgetMode.Error;
     /// <summary>The latency table of the target.</summary>
     public DeviceProfile? Profile { get; init; }
+    /// <summary>How the plans pack int8 Conv/Gemm weights (<see cref="DeviceProfile.Int8WeightLayout"/>): the weight bytes they are compared by.</summary>
+    public Kernels.QWeightLayout WeightLayout { get; init; } = Kernels.QWeightLayout.N8K4Sums;
     /// <summary>Plans whose predicted latency is within this fraction of the cheapest count as equally fast, and the fewest
     /// weight bytes wins among them (the latency model is not accurate to 2 %; size is exact).</summary>
     public double LatencyTieFraction { get; init; } = 0.02;
@@ -274,10 +276,10 @@ public sealed class MixedPrecisionSearch
     }
 
     private Int8Lowering Lower(Assignment a) =>
-        Int8Lowerer.Lower(Pruning.Pruner.Snapshot(_model), _quant, "AutoPlan", "", a.Floats, a.WeightOnly.Count > 0 ? a.WeightOnly : null);
+        Int8Lowerer.Lower(Pruning.Pruner.Snapshot(_model), _quant, "AutoPlan", "", a.Floats, a.WeightOnly.Count > 0 ? a.WeightOnly : null, _o.WeightLayout);
 
     private string CacheEntryKey(string key) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("autoplan-v3\n" + _o.CacheKey + "\nprofile=" + _profile.ToJson() + "\n" + key)));
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes("autoplan-v3\n" + _o.CacheKey + "\nprofile=" + _profile.ToJson() + "\nweight-layout=" + _o.WeightLayout + "\n" + key)));
 
     private bool OverBudget => _clock.Elapsed.TotalSeconds > _o.MaxSearchSeconds;
 

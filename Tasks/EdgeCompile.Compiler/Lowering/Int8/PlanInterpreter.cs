@@ -65,6 +65,8 @@ public sealed class PlanInterpreter
             TEnum En<TEnum>(int i) where TEnum : struct, Enum =>
                 Enum.Parse<TEnum>(((CallArg.Enum)args[i]).TypeAndMember[(((CallArg.Enum)args[i]).TypeAndMember.LastIndexOf('.') + 1)..]);
             Span<float> Fl(int i) => MemoryMarshal.Cast<byte, float>(B(i));
+            // The packed weights' layout (the last argument of the n8k4 kernels; plans from before it existed packed the sums).
+            QWeightLayout Layout(int i) => i < args.Count ? En<QWeightLayout>(i) : QWeightLayout.N8K4Sums;
             ReadOnlySpan<float> OptF(int i) => args[i] is CallArg.Empty ? ReadOnlySpan<float>.Empty : Fl(i);
             int Size(int i) => bufs[i]!.Type == DataType.Bool ? 1 : bufs[i]!.Type.ElementSize();
             switch (call.Method)
@@ -78,10 +80,10 @@ public sealed class PlanInterpreter
                 case "QConv.Conv2D":
                     QConv.Conv2D(B(0), I(1), MemoryMarshal.Cast<byte, sbyte>(B(2)), OptI32(3), B(4), B(5),
                         I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15), I(16), I(17), I(18), I(19), I(20), I(21),
-                        Ints(22), Ints(23), I(24), I(25), I(26));
+                        Ints(22), Ints(23), I(24), I(25), I(26), Layout(27));
                     break;
                 case "QGemm.Run":
-                    QGemm.Run(B(0), I(1), MemoryMarshal.Cast<byte, sbyte>(B(2)), OptI32(3), B(4), I(5), I(6), I(7), Ints(8), Ints(9), I(10), I(11), I(12));
+                    QGemm.Run(B(0), I(1), MemoryMarshal.Cast<byte, sbyte>(B(2)), OptI32(3), B(4), I(5), I(6), I(7), Ints(8), Ints(9), I(10), I(11), I(12), Layout(13));
                     break;
                 case "QPool.MaxPool2D":
                     QPool.MaxPool2D(B(0), B(1), I(2), I(3), I(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13), I(14), I(15));
@@ -108,7 +110,7 @@ public sealed class PlanInterpreter
                     QLinear.QuantizeRowsDynamic(Fl(0), B(1), Fl(2), MemoryMarshal.Cast<byte, int>(B(3)), I(4), I(5));
                     break;
                 case "QGemm.RunDequantized":
-                    QGemm.RunDequantized(B(0), Ints(1), Fl(2), MemoryMarshal.Cast<byte, sbyte>(B(3)), Fl(4), OptF(5), Fl(6), I(7), I(8), I(9));
+                    QGemm.RunDequantized(B(0), Ints(1), Fl(2), MemoryMarshal.Cast<byte, sbyte>(B(3)), Fl(4), OptF(5), Fl(6), I(7), I(8), I(9), Layout(10));
                     break;
                 case "QLinear.DequantizeChannels":
                     QLinear.DequantizeChannels(MemoryMarshal.Cast<byte, sbyte>(B(0)), Fl(1), Fl(2), I(3), I(4), I(5));
