@@ -44,7 +44,8 @@ public static partial class Conv
     /// even and odd columns for strideW 2, so every tap is a plain vector load), then each 8-channel x 16-column tile of
     /// the output row (8 columns for the last one when ow is not a multiple of 16) is summed over all c * kh * kw taps in
     /// zmm (ymm) registers: bias first, then the products in the reference's (channel, ky, kx) order, activation, one
-    /// store. Only FMA rounding separates it from the reference; taps in the padding add w * 0 instead of being skipped
+    /// store; a 56-wide row (ResNet's 56x56 maps) goes 4 channels x the whole row at a time (<see cref="RowTile4x56"/>).
+    /// Only FMA rounding separates it from the reference; taps in the padding add w * 0 instead of being skipped
     /// (identical for finite weights, as in <see cref="Conv2DIm2Col"/>). Stack: <see cref="RowTileBufferFloats"/> floats of
     /// rows and <see cref="RowTileMaxTaps"/> tap offsets (56 KiB). Callers have checked <see cref="RowTilesApply"/>.
     /// </summary>
@@ -81,6 +82,16 @@ public static partial class Conv
                         FillPaddedRow(x, (b * c + ic) * planeIn, oy * strideH + ky * dilationH - padTop, h, width, padLeft, strideW,
                             phase, rows.Slice((ic * kh + ky) * rowFloats, rowFloats));
                 int yRow = b * k * planeOut + oy * ow;
+                if (ow == 56)
+                {
+                    // A whole 56-wide row per channel (3 zmm + 1 ymm): no half-used 8-column tile.
+                    for (int i = 0; i < k; i += 4)
+                        RowTile4x56(ref Unsafe.Add(ref rw, i * taps), taps, ref rr, ref ro, hasBias, ref Unsafe.Add(ref rbias, hasBias ? i : 0),
+                            ref Unsafe.Add(ref ry, yRow + i * planeOut), planeOut);
+                    if (act != Activation.None)
+                        for (int i = 0; i < k; i += 8) ApplyRows8(act, y, yRow + i * planeOut, planeOut, ow, p0, p1);
+                    continue;
+                }
                 for (int i = 0; i < k; i += 8)
                 {
                     ref float wi = ref Unsafe.Add(ref rw, i * taps);
@@ -171,6 +182,53 @@ public static partial class Conv
         v5.StoreUnsafe(ref Unsafe.Add(ref y0, 5 * planeOut));
         v6.StoreUnsafe(ref Unsafe.Add(ref y0, 6 * planeOut));
         v7.StoreUnsafe(ref Unsafe.Add(ref y0, 7 * planeOut));
+    }
+
+    /// <summary>
+    /// Output channels i..i+4 x a whole 56-column output row (ResNet's 56x56 maps): per channel three zmm and one ymm
+    /// accumulator (14 registers' worth of sums, four input loads and four weight broadcasts per 14 zmm-equivalent FMAs),
+    /// so the row's last 8 columns do not take a half-used 8-row tile of their own.
+    /// </summary>
+    private static void RowTile4x56(ref float w0, int taps, ref float row0, ref int offsets, bool hasBias, ref float bias0, ref float y0, int planeOut)
+    {
+        ref float w1 = ref Unsafe.Add(ref w0, taps);
+        ref float w2 = ref Unsafe.Add(ref w1, taps);
+        ref float w3 = ref Unsafe.Add(ref w2, taps);
+        Vector512<float> a0, b0, c0, d0;
+        if (hasBias)
+        {
+            a0 = Vector512.Create(bias0); b0 = Vector512.Create(Unsafe.Add(ref bias0, 1));
+            c0 = Vector512.Create(Unsafe.Add(ref bias0, 2)); d0 = Vector512.Create(Unsafe.Add(ref bias0, 3));
+        }
+        else
+        {
+            a0 = Vector512<float>.Zero; b0 = a0; c0 = a0; d0 = a0;
+        }
+        Vector512<float> a1 = a0, a2 = a0, b1 = b0, b2 = b0, c1 = c0, c2 = c0, d1 = d0, d2 = d0;
+        Vector256<float> a3 = a0.GetLower(), b3 = b0.GetLower(), c3 = c0.GetLower(), d3 = d0.GetLower();
+        for (int t = 0; t < taps; t++)
+        {
+            ref float src = ref Unsafe.Add(ref row0, Unsafe.Add(ref offsets, t));
+            var x0 = Vector512.LoadUnsafe(ref src);
+            var x1 = Vector512.LoadUnsafe(ref src, 16);
+            var x2 = Vector512.LoadUnsafe(ref src, 32);
+            var x3 = Vector256.LoadUnsafe(ref src, 48);
+            var w = Vector512.Create(Unsafe.Add(ref w0, t));
+            a0 = Simd.MulAdd(w, x0, a0); a1 = Simd.MulAdd(w, x1, a1); a2 = Simd.MulAdd(w, x2, a2); a3 = Simd.MulAdd(w.GetLower(), x3, a3);
+            w = Vector512.Create(Unsafe.Add(ref w1, t));
+            b0 = Simd.MulAdd(w, x0, b0); b1 = Simd.MulAdd(w, x1, b1); b2 = Simd.MulAdd(w, x2, b2); b3 = Simd.MulAdd(w.GetLower(), x3, b3);
+            w = Vector512.Create(Unsafe.Add(ref w2, t));
+            c0 = Simd.MulAdd(w, x0, c0); c1 = Simd.MulAdd(w, x1, c1); c2 = Simd.MulAdd(w, x2, c2); c3 = Simd.MulAdd(w.GetLower(), x3, c3);
+            w = Vector512.Create(Unsafe.Add(ref w3, t));
+            d0 = Simd.MulAdd(w, x0, d0); d1 = Simd.MulAdd(w, x1, d1); d2 = Simd.MulAdd(w, x2, d2); d3 = Simd.MulAdd(w.GetLower(), x3, d3);
+        }
+        a0.StoreUnsafe(ref y0); a1.StoreUnsafe(ref y0, 16); a2.StoreUnsafe(ref y0, 32); a3.StoreUnsafe(ref y0, 48);
+        ref float y1 = ref Unsafe.Add(ref y0, planeOut);
+        b0.StoreUnsafe(ref y1); b1.StoreUnsafe(ref y1, 16); b2.StoreUnsafe(ref y1, 32); b3.StoreUnsafe(ref y1, 48);
+        ref float y2 = ref Unsafe.Add(ref y1, planeOut);
+        c0.StoreUnsafe(ref y2); c1.StoreUnsafe(ref y2, 16); c2.StoreUnsafe(ref y2, 32); c3.StoreUnsafe(ref y2, 48);
+        ref float y3 = ref Unsafe.Add(ref y2, planeOut);
+        d0.StoreUnsafe(ref y3); d1.StoreUnsafe(ref y3, 16); d2.StoreUnsafe(ref y3, 32); d3.StoreUnsafe(ref y3, 48);
     }
 
     /// <summary><see cref="RowTile8x16"/> for the last 8 columns of a row (ymm accumulators: the same FMA rate per column on Zen 4).</summary>

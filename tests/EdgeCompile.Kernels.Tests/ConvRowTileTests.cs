@@ -5,7 +5,7 @@ namespace EdgeCompile.Kernels.Tests;
 
 /// <summary>
 /// The row-tile convolution (<see cref="Conv.Conv2DRowTiles512"/>, AVX-512 only): output rows a multiple of 8 and at least
-/// <see cref="Conv.RowTileMinWidth"/> wide, in 8x16 tiles and (for a last 8 columns) 8x8 tiles, from zero-padded input rows
+/// <see cref="Conv.RowTileMinWidth"/> wide, in 8x16 tiles and (for a last 8 columns) 8x8 tiles, 56-wide rows as 4 channels x the whole row, from zero-padded input rows
 /// (stride 2 split into even and odd columns). Compared with the scalar reference (<see cref="Conv.Conv2DScalar"/>) within
 /// 1e-5 relative plus 2e-6 x sqrt(taps) absolute (FMA rounding over sums of products of values in [-1, 1], the same order
 /// of sums). On a machine without AVX-512 the path does not run and these tests check only the dispatch.
@@ -41,7 +41,7 @@ public class ConvRowTileTests
         }
     }
 
-    /// <summary>The benchmark models' shapes: ResNet's 7x7/2 stem (112 = 7 x 16), its 56x56 3x3 (56 = 3 x 16 + 8), MobileNetV2's 3x3/2 stem.</summary>
+    /// <summary>The benchmark models' shapes: ResNet's 7x7/2 stem (112 = 7 x 16), its 56x56 3x3 (the 4 x 56 whole-row tile), MobileNetV2's 3x3/2 stem.</summary>
     [Theory]
     [InlineData(3, 224, 64, 7, 2, 3)]
     [InlineData(64, 56, 64, 3, 1, 1)]
@@ -56,7 +56,7 @@ public class ConvRowTileTests
             .Select(t => (t.Item1 * 8, t.Item2, t.Item3, t.Item4, Math.Min(t.Item5, (t.Item3 - 1) * t.Item4), t.Item6));
 
     /// <summary>
-    /// Random shapes on the path: output widths 32 to 72 (multiples of 8: with and without the 8-column tail),
+    /// Random shapes on the path: output widths 32 to 72 (multiples of 8: with and without the 8-column tail, and 56),
     /// strideW 1 and 2, 1 to 7 taps wide, dilation 1 and 2, left/right padding 0 to 3, any strideH, heights with rows
     /// outside the input (padding top and bottom), 8 to 24 output channels, 1 to 5 input channels, 1 or 2 images, with and
     /// without bias, every activation.
