@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace EdgeCompile.Kernels;
 
 /// <summary>2-D convolution (ONNX Conv, NCHW) with a fused bias and activation.</summary>
-public static class Conv
+public static partial class Conv
 {
     /// <summary>
     /// y[n, k, oh, ow] = act(bias[k] + sum over c/group input channels and the kh x kw window of w * x).
@@ -80,7 +80,8 @@ public static class Conv
     }
 
     /// <summary>
-    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), im2col + GEMM
+    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), row tiles (AVX-512,
+    /// wide output rows, <see cref="RowTilesApply"/>), im2col + GEMM
     /// (at least 4 output channels per group, when one channel's taps fit the panel), the shifted per-tap GEMM
     /// (strideW 1, kernels too large for the panel), or the general direct convolution.
     /// </summary>
@@ -97,6 +98,8 @@ public static class Conv
             Conv2DDepthwise3x3Padded(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2)
             Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
+        else if (RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group))
+            Conv2DRowTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (k / group >= 4 && Im2ColBlock(kh * kw, oh * ow) > 0)
             Conv2DIm2Col(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);
         else if (strideW == 1 && k / group >= 4)
