@@ -51,32 +51,6 @@ public static partial class Int8Checks
     public static void Depthwise5x5Seeded(int seed, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
         => Depthwise5x5Case(new Random(seed), stride, c, bn, h, width, pt, pl, pb, pr);
 
-    /// <summary>The scalar reference against the general convolution (group = c), then every vector path against the reference.</summary>
     private static void Depthwise5x5Case(Random r, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
-    {
-        int oh = (h + pt + pb - 5) / stride + 1, ow = (width + pl + pr - 5) / stride + 1;
-        if (h + pt + pb < 5 || width + pl + pr < 5) return;
-        var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * 25);
-        int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
-        var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-20000, 20000)).ToArray();
-        bool perChannel = r.Next(2) == 0;
-        var mult = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Multiplier(r)).ToArray();
-        var shifts = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Shift(r, 255L * 127 * 25 / 4)).ToArray();
-        string shape = $"n={bn} c={c} h={h} w={width} s={stride} p={pt},{pl},{pb},{pr}";
-        byte[] Run(QIsa p)
-        {
-            var y = new byte[bn * c * oh * ow];
-            QConv.Depthwise5x5Core(p, x, xz, w, bias, y, bn, c, h, width, oh, ow, stride, pt, pl, mult, shifts, z, lo, hi);
-            return y;
-        }
-        var expected = Run(QIsa.Scalar);
-        var packed = new sbyte[QConv.PackedLength(c, 1, 5, 5, c)];
-        QConv.PackWeights(w, packed, c, 1, 5, 5, c);
-        var general = new byte[expected.Length];
-        var mAll = perChannel ? mult : Enumerable.Repeat(mult[0], c).ToArray();
-        var sAll = perChannel ? shifts : Enumerable.Repeat(shifts[0], c).ToArray();
-        QConv.Conv2DCore(QIsa.Scalar, x, xz, packed, bias, general, new byte[25], bn, c, h, width, c, 5, 5, oh, ow, stride, stride, pt, pl, 1, 1, c, mAll, sAll, z, lo, hi);
-        Same<byte>(general, expected, $"depthwise 5x5 scalar vs general {shape}");
-        foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} depthwise 5x5 {shape}");
-    }
+        => DepthwiseCase(r, 5, stride, c, bn, h, width, pt, pl, pb, pr);
 }

@@ -515,34 +515,41 @@ public static partial class Int8Checks
         => DepthwiseCase(new Random(seed), stride, c, bn, h, width, pt, pl, pb, pr);
 
     private static void DepthwiseCase(Random r, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
+        => DepthwiseCase(r, 3, stride, c, bn, h, width, pt, pl, pb, pr);
+
+    /// <summary>
+    /// One depthwise case with a kSize x kSize window (3: <c>DepthwiseConv3x3</c>, 5: <c>DepthwiseConv5x5</c>): the scalar
+    /// reference against the general convolution (group = c), then every vector path of this machine against the reference.
+    /// </summary>
+    private static void DepthwiseCase(Random r, int kSize, int stride, int c, int bn, int h, int width, int pt, int pl, int pb, int pr)
     {
+        int taps = kSize * kSize;
+        int oh = (h + pt + pb - kSize) / stride + 1, ow = (width + pl + pr - kSize) / stride + 1;
+        if (oh < 1 || ow < 1) return;   // (truncating division: a window one row/column past the padded input still runs)
+        var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * taps);
+        int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
+        int biasRange = kSize == 3 ? 5000 : 20000;
+        var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-biasRange, biasRange)).ToArray();
+        bool perChannel = r.Next(2) == 0;
+        var mult = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Multiplier(r)).ToArray();
+        var shifts = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Shift(r, 255L * 127 * taps / 4)).ToArray();
+        string shape = $"{kSize}x{kSize} n={bn} c={c} h={h} w={width} s={stride} p={pt},{pl},{pb},{pr}";
+        byte[] Run(QIsa p)
         {
-            int oh = (h + pt + pb - 3) / stride + 1, ow = (width + pl + pr - 3) / stride + 1;
-            if (oh < 1 || ow < 1) return;
-            var x = Bytes(r, bn * c * h * width); var w = Weights(r, c * 9);
-            int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
-            var bias = r.Next(2) == 0 ? [] : Enumerable.Range(0, c).Select(_ => r.Next(-5000, 5000)).ToArray();
-            bool perChannel = r.Next(2) == 0;
-            var mult = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Multiplier(r)).ToArray();
-            var shifts = Enumerable.Range(0, perChannel ? c : 1).Select(_ => Shift(r, 255L * 127 * 9 / 4)).ToArray();
-            string shape = $"n={bn} c={c} h={h} w={width} s={stride} p={pt},{pl},{pb},{pr}";
-            byte[] Run(QIsa p)
-            {
-                var y = new byte[bn * c * oh * ow];
-                QConv.DepthwiseCore(p, x, xz, w, bias, y, bn, c, h, width, oh, ow, stride, pt, pl, mult, shifts, z, lo, hi);
-                return y;
-            }
-            var expected = Run(QIsa.Scalar);
-            // the depthwise reference against the general convolution (group = c)
-            var packed = new sbyte[QConv.PackedLength(c, 1, 3, 3, c)];
-            QConv.PackWeights(w, packed, c, 1, 3, 3, c);
-            var general = new byte[expected.Length];
-            var mAll = perChannel ? mult : Enumerable.Repeat(mult[0], c).ToArray();
-            var sAll = perChannel ? shifts : Enumerable.Repeat(shifts[0], c).ToArray();
-            QConv.Conv2DCore(QIsa.Scalar, x, xz, packed, bias, general, new byte[9], bn, c, h, width, c, 3, 3, oh, ow, stride, stride, pt, pl, 1, 1, c, mAll, sAll, z, lo, hi);
-            Same<byte>(general, expected, $"depthwise scalar vs general {shape}");
-            foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} depthwise {shape}");
+            var y = new byte[bn * c * oh * ow];
+            if (kSize == 3) QConv.DepthwiseCore(p, x, xz, w, bias, y, bn, c, h, width, oh, ow, stride, pt, pl, mult, shifts, z, lo, hi);
+            else QConv.Depthwise5x5Core(p, x, xz, w, bias, y, bn, c, h, width, oh, ow, stride, pt, pl, mult, shifts, z, lo, hi);
+            return y;
         }
+        var expected = Run(QIsa.Scalar);
+        var packed = new sbyte[QConv.PackedLength(c, 1, kSize, kSize, c)];
+        QConv.PackWeights(w, packed, c, 1, kSize, kSize, c);
+        var general = new byte[expected.Length];
+        var mAll = perChannel ? mult : Enumerable.Repeat(mult[0], c).ToArray();
+        var sAll = perChannel ? shifts : Enumerable.Repeat(shifts[0], c).ToArray();
+        QConv.Conv2DCore(QIsa.Scalar, x, xz, packed, bias, general, new byte[taps], bn, c, h, width, c, kSize, kSize, oh, ow, stride, stride, pt, pl, 1, 1, c, mAll, sAll, z, lo, hi);
+        Same<byte>(general, expected, $"depthwise scalar vs general {shape}");
+        foreach (var p in VectorPaths()) Same<byte>(expected, Run(p), $"{p} depthwise {shape}");
     }
 
     // ---------------------------------------------------------------- element-wise

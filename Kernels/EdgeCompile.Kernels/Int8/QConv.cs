@@ -556,18 +556,26 @@ public static partial class QConv
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
-        const string kernel = "QConv.DepthwiseConv3x3";
+        ValidateDepthwise("QConv.DepthwiseConv3x3", 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
+        DepthwiseCore(QPaths.Best, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
+    }
+
+    /// <summary>The argument checks of the depthwise kernels (<paramref name="kSize"/> = 3 or 5: weights [c, 1, kSize, kSize]).</summary>
+    internal static void ValidateDepthwise(string kernel, int kSize, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
+        int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
+    {
+        int taps = kSize * kSize;
         if (n < 0 || c < 1 || h < 0 || width < 0 || oh < 0 || ow < 0) throw new ArgumentException($"{kernel}: bad shape.", nameof(n));
         if (stride is not (1 or 2)) throw new ArgumentException($"{kernel}: stride {stride} is not 1 or 2.", nameof(stride));
         if (padTop < 0 || padLeft < 0) throw new ArgumentException($"{kernel}: padding must be >= 0.", nameof(padTop));
         if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
         if (y.Length != (long)n * c * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * c * oh * ow}.", nameof(y));
-        if (w.Length != c * 9) throw new ArgumentException($"{kernel}: w has {w.Length} elements, expected c*9 = {c * 9}.", nameof(w));
+        if (w.Length != c * taps) throw new ArgumentException($"{kernel}: w has {w.Length} elements, expected c*{taps} = {c * taps}.", nameof(w));
         foreach (sbyte v in w) if (v == sbyte.MinValue) throw new ArgumentException($"{kernel}: weights must be in [-127, 127].", nameof(w));
         if (bias.Length != 0 && bias.Length != c) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {c}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
         Requantization.ValidateParams(multiplier, shift, c, yZero, qmin, qmax, kernel);
-        DepthwiseCore(QPaths.Best, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
     }
 
     internal static void DepthwiseCore(QIsa isa, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
@@ -597,31 +605,31 @@ public static partial class QConv
                     int iy0 = oy * stride - padTop, ox = 0;
                     if (isa != QIsa.Scalar && iy0 >= 0 && iy0 + 2 < h)
                     {
-                        for (; ox < Math.Min(oxFirst, ow); ox++) yp[oy * ow + ox] = Pixel(xp, wc, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
+                        for (; ox < Math.Min(oxFirst, ow); ox++) yp[oy * ow + ox] = Pixel(xp, wc, 3, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
                         for (; ox + vec <= ow && ox * stride - padLeft + need <= width; ox += vec)
                         {
                             if (isa == QIsa.Avx2) DepthwiseStepAvx2(xp, wc, xZero, bs, width, iy0, ox * stride - padLeft, stride, mul, sh, yZero, qmin, qmax, yp.Slice(oy * ow + ox, vec));
                             else DepthwiseStepArm(xp, wc, xZero, bs, width, iy0, ox * stride - padLeft, stride, mul, sh, yZero, qmin, qmax, yp.Slice(oy * ow + ox, vec));
                         }
                     }
-                    for (; ox < ow; ox++) yp[oy * ow + ox] = Pixel(xp, wc, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
+                    for (; ox < ow; ox++) yp[oy * ow + ox] = Pixel(xp, wc, 3, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
                 }
             }
     }
 
-    /// <summary>The specification of one depthwise output.</summary>
-    private static byte Pixel(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int xZero, int bias, int h, int width, int iy0, int ix0,
+    /// <summary>The specification of one depthwise output (a kSize x kSize window, weights wc[ky * kSize + kx]).</summary>
+    internal static byte Pixel(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int kSize, int xZero, int bias, int h, int width, int iy0, int ix0,
         int mul, int sh, int yZero, int qmin, int qmax)
     {
         int acc = bias;
-        for (int ky = 0; ky < 3; ky++)
+        for (int ky = 0; ky < kSize; ky++)
         {
             int iy = iy0 + ky;
             if ((uint)iy >= (uint)h) continue;
-            for (int kx = 0; kx < 3; kx++)
+            for (int kx = 0; kx < kSize; kx++)
             {
                 int ix = ix0 + kx;
-                if ((uint)ix < (uint)width) acc += (xp[iy * width + ix] - xZero) * wc[ky * 3 + kx];
+                if ((uint)ix < (uint)width) acc += (xp[iy * width + ix] - xZero) * wc[ky * kSize + kx];
             }
         }
         return (byte)Requantization.Requantize(acc, mul, sh, yZero, qmin, qmax);

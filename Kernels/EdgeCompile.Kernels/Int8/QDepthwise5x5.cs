@@ -34,17 +34,7 @@ public static partial class QConv
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax)
     {
-        const string kernel = "QConv.DepthwiseConv5x5";
-        if (n < 0 || c < 1 || h < 0 || width < 0 || oh < 0 || ow < 0) throw new ArgumentException($"{kernel}: bad shape.", nameof(n));
-        if (stride is not (1 or 2)) throw new ArgumentException($"{kernel}: stride {stride} is not 1 or 2.", nameof(stride));
-        if (padTop < 0 || padLeft < 0) throw new ArgumentException($"{kernel}: padding must be >= 0.", nameof(padTop));
-        if (x.Length != (long)n * c * h * width) throw new ArgumentException($"{kernel}: x has {x.Length} elements, expected {(long)n * c * h * width}.", nameof(x));
-        if (y.Length != (long)n * c * oh * ow) throw new ArgumentException($"{kernel}: y has {y.Length} elements, expected {(long)n * c * oh * ow}.", nameof(y));
-        if (w.Length != c * 25) throw new ArgumentException($"{kernel}: w has {w.Length} elements, expected c*25 = {c * 25}.", nameof(w));
-        foreach (sbyte v in w) if (v == sbyte.MinValue) throw new ArgumentException($"{kernel}: weights must be in [-127, 127].", nameof(w));
-        if (bias.Length != 0 && bias.Length != c) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {c}.", nameof(bias));
-        QGemm.ValidateZero(xZero, kernel);
-        Requantization.ValidateParams(multiplier, shift, c, yZero, qmin, qmax, kernel);
+        ValidateDepthwise("QConv.DepthwiseConv5x5", 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
         Depthwise5x5Core(QPaths.Best, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
     }
 
@@ -75,31 +65,13 @@ public static partial class QConv
                     int iy0 = oy * stride - padTop, ox = 0;
                     if (isa == QIsa.AdvSimd && iy0 >= 0 && iy0 + 4 < h)
                     {
-                        for (; ox < Math.Min(oxFirst, ow); ox++) yp[oy * ow + ox] = Pixel5x5(xp, wc, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
+                        for (; ox < Math.Min(oxFirst, ow); ox++) yp[oy * ow + ox] = Pixel(xp, wc, 5, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
                         for (; ox + 8 <= ow && ox * stride - padLeft + need <= width; ox += 8)
                             Depthwise5x5StepArm(xp, wc, xZero, bs, width, iy0, ox * stride - padLeft, stride, mul, sh, yZero, qmin, qmax, yp.Slice(oy * ow + ox, 8));
                     }
-                    for (; ox < ow; ox++) yp[oy * ow + ox] = Pixel5x5(xp, wc, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
+                    for (; ox < ow; ox++) yp[oy * ow + ox] = Pixel(xp, wc, 5, xZero, bs, h, width, iy0, ox * stride - padLeft, mul, sh, yZero, qmin, qmax);
                 }
             }
-    }
-
-    /// <summary>The specification of one depthwise 5x5 output.</summary>
-    private static byte Pixel5x5(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int xZero, int bias, int h, int width, int iy0, int ix0,
-        int mul, int sh, int yZero, int qmin, int qmax)
-    {
-        int acc = bias;
-        for (int ky = 0; ky < 5; ky++)
-        {
-            int iy = iy0 + ky;
-            if ((uint)iy >= (uint)h) continue;
-            for (int kx = 0; kx < 5; kx++)
-            {
-                int ix = ix0 + kx;
-                if ((uint)ix < (uint)width) acc += (xp[iy * width + ix] - xZero) * wc[ky * 5 + kx];
-            }
-        }
-        return (byte)Requantization.Requantize(acc, mul, sh, yZero, qmin, qmax);
     }
 
     private static void Depthwise5x5StepArm(ReadOnlySpan<byte> xp, ReadOnlySpan<sbyte> wc, int xZero, int bias, int width, int iy0, int ix0, int stride,
