@@ -87,37 +87,57 @@ public static partial class Conv
     internal const int DepthwiseTileFloats = 8192;
 
     /// <summary>
-    /// Whether <see cref="DepthwiseChannels8{TAct}"/> runs the shape: AVX, at least 8 channels, dilation 1, at least 8
-    /// input and 8 output pixels per plane, and a zero-padded tile of every tap ((oh-1)*strideH + 3 rows by
-    /// (ow-1)*strideW + 3 columns, 8 channels per pixel) that holds the whole input and fits
-    /// <see cref="DepthwiseTileFloats"/> (MobileNetV2's 28x28, 14x14 and 7x7 layers, stride 1 and 2).
+    /// Output rows per strip of <see cref="DepthwiseChannels8{TAct}"/>: as many as fit the tile ((rows - 1) * strideH + 3
+    /// tile rows of (ow - 1) * strideW + 3 cells of 8 floats), at most oh; 0 when not even one fits.
+    /// </summary>
+    private static int DepthwiseStripRows(int oh, int ow, int strideH, int strideW)
+    {
+        long tw8 = ((long)(ow - 1) * strideW + 3) * 8;
+        long tileRows = DepthwiseTileFloats / tw8;
+        return tileRows < 3 ? 0 : (int)Math.Min(oh, (tileRows - 3) / strideH + 1);
+    }
+
+    /// <summary>
+    /// Whether <see cref="DepthwiseChannels8{TAct}"/> runs the shape: AVX, at least 8 channels, dilation 1, an input row
+    /// that fits a tile row (padLeft + width &lt;= (ow - 1) * strideW + 3), and enough pixels for its blocks of 8: when
+    /// the plane takes one strip (<see cref="DepthwiseStripRows"/>), at least 8 output pixels and 8 input pixels in the
+    /// tile; with several strips, rows of at least 8 input and 8 output pixels, and strips of at least 8 input rows'
+    /// stride (MobileNetV2: every depthwise layer but the 112x112 stride-1 one).
     /// </summary>
     internal static bool DepthwiseChannelsApplies(int c, int h, int width, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW)
     {
-        if (!Avx.IsSupported || c < 8 || dilationH != 1 || dilationW != 1 || (long)h * width < 8 || (long)oh * ow < 8) return false;
-        long th = (long)(oh - 1) * strideH + 3, tw = (long)(ow - 1) * strideW + 3;
-        return padTop + (long)h <= th && padLeft + (long)width <= tw && th * tw * 8 <= DepthwiseTileFloats;
+        if (!Avx.IsSupported || c < 8 || dilationH != 1 || dilationW != 1 || oh < 1 || ow < 1) return false;
+        if (padLeft + (long)width > (long)(ow - 1) * strideW + 3) return false;
+        int rows = DepthwiseStripRows(oh, ow, strideH, strideW);
+        if (rows == 0) return false;
+        // Several strips: each transposes its 3 - strideH halo rows again, so at least 8 new input rows per strip
+        // (MobileNetV2's 112x112 stride-1 layer, 6 rows per strip, measured slower this way than on the padded rows).
+        if (rows < oh) return rows * strideH >= 8 && width >= 8 && ow >= 8;
+        long th = (long)(oh - 1) * strideH + 3;
+        long inside = Math.Min(h, th - padTop) - Math.Max(0, -padTop);
+        return (long)oh * ow >= 8 && inside * width >= 8;
     }
 
     /// <summary>
-    /// Depthwise 3x3, dilation 1, 8 channels at a time (small planes, where per-row work dominated the padded-row
-    /// kernel: a 7x7 plane's row is 7 outputs). Per block of 8 channels (8 consecutive planes of x), the input is
-    /// transposed (8x8 shuffles) into a zero-padded pixel-major stack tile, tile[ty, tx, channel]; each output pixel is
-    /// then one vector of its 8 channels: bias, then the nine taps in (ky, kx) order, each a fused multiply-add with
-    /// that tap's 8 weights, as in the padded-row kernel (bit-identical to it); 8 pixels at a time, transposed back and
-    /// stored as 8 floats of each of the 8 output planes. The last block of 8 pixels (input and output) overlaps its
-    /// predecessor (the values written are the same). Stack: the tile, at most <see cref="DepthwiseTileFloats"/>
-    /// floats (32 KiB). Channels past the last multiple of 8 are left to the caller.
+    /// Depthwise 3x3, dilation 1, 8 channels at a time. Per block of 8 channels (8 consecutive planes of x) and strip of
+    /// output rows (<see cref="DepthwiseStripRows"/>; the whole plane when it fits), the strip's input rows are transposed
+    /// (8x8 shuffles) into a zero-padded pixel-major stack tile, tile[ty, tx, channel]; each output pixel is then one
+    /// vector of its 8 channels: bias, then the nine taps in (ky, kx) order, each a fused multiply-add with that tap's 8
+    /// weights, as in the padded-row kernel (bit-identical to it); 8 pixels at a time, transposed back and stored as 8
+    /// floats of each of the 8 output planes. The last block of 8 pixels (input and output) overlaps its predecessor (the
+    /// values written are the same). Tile cells outside the input are zero: the columns are never written (cleared once),
+    /// the rows above and below the input are cleared per strip. Stack: the tile, at most
+    /// <see cref="DepthwiseTileFloats"/> floats (32 KiB). Channels past the last multiple of 8 are left to the caller.
     /// </summary>
     [SkipLocalsInit]
     private static void DepthwiseChannels8<TAct>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int width, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         Activation act, float p0, float p1) where TAct : struct, IDepthwiseActivation
     {
-        int th = (oh - 1) * strideH + 3, tw = (ow - 1) * strideW + 3;
+        int strip = DepthwiseStripRows(oh, ow, strideH, strideW);
+        int th = (strip - 1) * strideH + 3, tw = (ow - 1) * strideW + 3;
         Span<float> tileSpan = stackalloc float[th * tw * 8];
-        // Input pixels land at the same tile cells for every block: the padding cells are zeroed once.
         tileSpan.Clear();
         ref float tile = ref MemoryMarshal.GetReference(tileSpan);
         ref float rx = ref MemoryMarshal.GetReference(x);
@@ -134,55 +154,71 @@ public static partial class Conv
             for (int g = 0; g < c8; g += 8)
             {
                 ref float xg = ref Unsafe.Add(ref rx, (b * c + g) * ip);
-                for (int p = 0; ; p = Math.Min(p + 8, ip - 8))
-                {
-                    nuint u = (nuint)p, s = (nuint)ip;
-                    var v0 = Vector256.LoadUnsafe(ref xg, u); var v1 = Vector256.LoadUnsafe(ref xg, u + s);
-                    var v2 = Vector256.LoadUnsafe(ref xg, u + 2 * s); var v3 = Vector256.LoadUnsafe(ref xg, u + 3 * s);
-                    var v4 = Vector256.LoadUnsafe(ref xg, u + 4 * s); var v5 = Vector256.LoadUnsafe(ref xg, u + 5 * s);
-                    var v6 = Vector256.LoadUnsafe(ref xg, u + 6 * s); var v7 = Vector256.LoadUnsafe(ref xg, u + 7 * s);
-                    Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
-                    int iy = p / width, ix = p - iy * width;
-                    int off = ((iy + padTop) * tw + ix + padLeft) * 8;
-                    StorePixel(v0, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v1, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v2, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v3, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v4, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v5, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v6, ref tile, ref off, ref ix, width, tw);
-                    StorePixel(v7, ref tile, ref off, ref ix, width, tw);
-                    if (p == ip - 8) break;
-                }
                 ref float wg = ref Unsafe.Add(ref rw, g * 9);
                 var w0 = Weights8(ref wg, 0); var w1 = Weights8(ref wg, 1); var w2 = Weights8(ref wg, 2);
                 var w3 = Weights8(ref wg, 3); var w4 = Weights8(ref wg, 4); var w5 = Weights8(ref wg, 5);
                 var w6 = Weights8(ref wg, 6); var w7 = Weights8(ref wg, 7); var w8 = Weights8(ref wg, 8);
                 var vb = bias.IsEmpty ? Vector256<float>.Zero : Vector256.LoadUnsafe(ref rb, (nuint)g);
                 ref float yg = ref Unsafe.Add(ref ry, (b * c + g) * op);
-                for (int q = 0; ; q = Math.Min(q + 8, op - 8))
+                for (int oy0 = 0; oy0 < oh; oy0 += strip)
                 {
-                    int oy = q / ow, ox = q - oy * ow;
-                    int rowBase = oy * rowStep;
-                    var a0 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a1 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a2 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a3 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a4 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a5 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a6 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    var a7 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
-                    a0 = TAct.Apply(regAct, a0, q0, q1); a1 = TAct.Apply(regAct, a1, q0, q1);
-                    a2 = TAct.Apply(regAct, a2, q0, q1); a3 = TAct.Apply(regAct, a3, q0, q1);
-                    a4 = TAct.Apply(regAct, a4, q0, q1); a5 = TAct.Apply(regAct, a5, q0, q1);
-                    a6 = TAct.Apply(regAct, a6, q0, q1); a7 = TAct.Apply(regAct, a7, q0, q1);
-                    Transpose8x8(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
-                    nuint v = (nuint)q, t = (nuint)op;
-                    a0.StoreUnsafe(ref yg, v); a1.StoreUnsafe(ref yg, v + t);
-                    a2.StoreUnsafe(ref yg, v + 2 * t); a3.StoreUnsafe(ref yg, v + 3 * t);
-                    a4.StoreUnsafe(ref yg, v + 4 * t); a5.StoreUnsafe(ref yg, v + 5 * t);
-                    a6.StoreUnsafe(ref yg, v + 6 * t); a7.StoreUnsafe(ref yg, v + 7 * t);
-                    if (q == op - 8) break;
+                    int rows = Math.Min(strip, oh - oy0);
+                    int iyTop = oy0 * strideH - padTop, tRows = (rows - 1) * strideH + 3;
+                    int iyA = Math.Max(0, iyTop), iyB = Math.Min(h, iyTop + tRows);
+                    // Tile rows above and below the input (a previous strip or block may have filled them).
+                    if (iyTop < 0) tileSpan.Slice(0, Math.Min(tRows, -iyTop) * tw * 8).Clear();
+                    if (iyTop + tRows > h)
+                    {
+                        int from = Math.Max(0, h - iyTop);
+                        tileSpan.Slice(from * tw * 8, (tRows - from) * tw * 8).Clear();
+                    }
+                    int pA = iyA * width, pB = iyB * width;
+                    if (pB > pA)
+                        for (int p = pA; ; p = Math.Min(p + 8, pB - 8))
+                        {
+                            nuint u = (nuint)p, s = (nuint)ip;
+                            var v0 = Vector256.LoadUnsafe(ref xg, u); var v1 = Vector256.LoadUnsafe(ref xg, u + s);
+                            var v2 = Vector256.LoadUnsafe(ref xg, u + 2 * s); var v3 = Vector256.LoadUnsafe(ref xg, u + 3 * s);
+                            var v4 = Vector256.LoadUnsafe(ref xg, u + 4 * s); var v5 = Vector256.LoadUnsafe(ref xg, u + 5 * s);
+                            var v6 = Vector256.LoadUnsafe(ref xg, u + 6 * s); var v7 = Vector256.LoadUnsafe(ref xg, u + 7 * s);
+                            Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+                            int iy = p / width, ix = p - iy * width;
+                            int off = ((iy - iyTop) * tw + ix + padLeft) * 8;
+                            StorePixel(v0, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v1, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v2, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v3, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v4, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v5, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v6, ref tile, ref off, ref ix, width, tw);
+                            StorePixel(v7, ref tile, ref off, ref ix, width, tw);
+                            if (p == pB - 8) break;
+                        }
+                    int qA = oy0 * ow, qB = (oy0 + rows) * ow;
+                    for (int q = qA; ; q = Math.Min(q + 8, qB - 8))
+                    {
+                        int oy = q / ow, ox = q - oy * ow;
+                        int rowBase = (oy - oy0) * rowStep;
+                        var a0 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a1 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a2 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a3 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a4 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a5 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a6 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        var a7 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
+                        a0 = TAct.Apply(regAct, a0, q0, q1); a1 = TAct.Apply(regAct, a1, q0, q1);
+                        a2 = TAct.Apply(regAct, a2, q0, q1); a3 = TAct.Apply(regAct, a3, q0, q1);
+                        a4 = TAct.Apply(regAct, a4, q0, q1); a5 = TAct.Apply(regAct, a5, q0, q1);
+                        a6 = TAct.Apply(regAct, a6, q0, q1); a7 = TAct.Apply(regAct, a7, q0, q1);
+                        Transpose8x8(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7);
+                        nuint v = (nuint)q, t = (nuint)op;
+                        a0.StoreUnsafe(ref yg, v); a1.StoreUnsafe(ref yg, v + t);
+                        a2.StoreUnsafe(ref yg, v + 2 * t); a3.StoreUnsafe(ref yg, v + 3 * t);
+                        a4.StoreUnsafe(ref yg, v + 4 * t); a5.StoreUnsafe(ref yg, v + 5 * t);
+                        a6.StoreUnsafe(ref yg, v + 6 * t); a7.StoreUnsafe(ref yg, v + 7 * t);
+                        if (q == qB - 8) break;
+                    }
                 }
                 if (!inRegisters) ActivationKernel.ApplyInPlace(act, y.Slice((b * c + g) * op, 8 * op), p0, p1, Isa.Vector256);
             }

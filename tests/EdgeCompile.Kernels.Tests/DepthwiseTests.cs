@@ -6,10 +6,10 @@ namespace EdgeCompile.Kernels.Tests;
 
 /// <summary>
 /// The Vector256 depthwise 3x3 kernels (<c>Conv.Conv2DDepthwise3x3Padded</c>): the padded-row kernel and the 8-channel
-/// tile kernel of small planes (<c>Conv.DepthwiseChannelsApplies</c>). Property tests (CsCheck, with shrinking) over
-/// channel counts below and above 8 (with a remainder past the last multiple of 8), planes from 1 pixel up (rows narrower
-/// than a vector, fewer than 8 pixels), strides 1 and 2 on each axis, padding 0-2 on each side, dilation 1 and 2, every
-/// activation, one or two images. Each is compared with the scalar reference (tolerance: <see cref="Check.Close"/>,
+/// tile kernel (<c>Conv.DepthwiseChannelsApplies</c>). Property tests (CsCheck, with shrinking) over
+/// channel counts below and above 8 (with a remainder past the last multiple of 8), planes from 1 pixel up to 60 rows
+/// (the tile kernel in one strip or several; rows narrower than a vector, fewer than 8 pixels), strides 1 and 2 on each
+/// axis, padding 0-2 on each side, dilation 1 and 2, every activation, one or two images. Each is compared with the scalar reference (tolerance: <see cref="Check.Close"/>,
 /// 1e-5 relative + 1e-5 absolute: fused multiply-adds over nine products of values in [-1, 1]; the kernels skip no
 /// padding tap, which adds w * 0), and the tile kernel with the padded-row kernel bit for bit (same operations in the
 /// same order). Without Vector256 (CI's DOTNET_EnableAVX2=0 run) the kernels under test do not run: only the dispatch
@@ -20,7 +20,7 @@ public class DepthwiseTests
     private const int Iter = 300;
 
     private static readonly Gen<(int N, int C, int H, int W, int Sh, int Sw, int Pt, int Pl)> Shape =
-        Gen.Select(Gen.Int[1, 2], Gen.OneOf(Gen.Int[1, 3], Gen.Int[8, 19]), Gen.Int[1, 30], Gen.Int[1, 40],
+        Gen.Select(Gen.Int[1, 2], Gen.OneOf(Gen.Int[1, 3], Gen.Int[8, 19]), Gen.Int[1, 60], Gen.Int[1, 40],
             Gen.Int[1, 2], Gen.Int[1, 2], Gen.Int[0, 2], Gen.Int[0, 2]);
 
     private static readonly Gen<(int Pb, int Pr, int Dil, int Act, int Seed)> Rest =
@@ -39,13 +39,13 @@ public class DepthwiseTests
         Assert.True(tiles > Iter / 10 || !KernelPaths.IsSupported(Isa.Vector256), $"coverage: {tiles} tile-kernel shapes of {Iter}");
     }
 
-    /// <summary>Every depthwise layer shape of MobileNetV2 (pad 1, Clip(0, 6)) and a few edges: which kernel takes it,
-    /// and the results.</summary>
+    /// <summary>Every depthwise layer shape of MobileNetV2 (pad 1, Clip(0, 6); the large planes in strips of output
+    /// rows) and a few edges: which kernel takes it, and the results.</summary>
     [Theory]
-    [InlineData(32, 112, 1, false)]
-    [InlineData(96, 112, 2, false)]
-    [InlineData(144, 56, 1, false)]
-    [InlineData(144, 56, 2, false)]
+    [InlineData(32, 112, 1, false)]   // strips of 6 rows: padded rows
+    [InlineData(96, 112, 2, true)]
+    [InlineData(144, 56, 1, true)]
+    [InlineData(144, 56, 2, true)]
     [InlineData(192, 28, 1, true)]
     [InlineData(192, 28, 2, true)]
     [InlineData(384, 14, 1, true)]
@@ -54,6 +54,10 @@ public class DepthwiseTests
     [InlineData(20, 7, 2, true)]     // 4 channels past the last block of 8; a 4x4 output (16 pixels)
     [InlineData(8, 3, 1, true)]      // 9 pixels: the last block of 8 overlaps the first
     [InlineData(16, 2, 2, false)]    // 1 output pixel: fewer than 8
+    [InlineData(8, 300, 1, false)]   // strips of one output row (3 tile rows of 302 pixels): padded rows
+    [InlineData(8, 60, 1, true)]     // 5 strips: 4 of 14 rows, one of 4
+    [InlineData(16, 100, 2, true)]   // 13 strips of 4 rows (8 input rows' stride), the last of 2
+    [InlineData(8, 400, 1, false)]   // a tile row of 402 pixels: not even 3 rows fit the tile
     public void MobileNetV2_shapes(int c, int hw, int stride, bool tile)
     {
         int o = (hw - 1) / stride + 1;
