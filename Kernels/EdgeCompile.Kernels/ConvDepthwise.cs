@@ -101,8 +101,9 @@ public static partial class Conv
     /// Whether <see cref="DepthwiseChannels8{TAct}"/> runs the shape: AVX, at least 8 channels, dilation 1, an input row
     /// that fits a tile row (padLeft + width &lt;= (ow - 1) * strideW + 3), and enough pixels for its blocks of 8: when
     /// the plane takes one strip (<see cref="DepthwiseStripRows"/>), at least 8 output pixels and 8 input pixels in the
-    /// tile; with several strips, rows of at least 8 input and 8 output pixels, and strips of at least 8 input rows'
-    /// stride (MobileNetV2: every depthwise layer but the 112x112 stride-1 one).
+    /// tile; with several strips, AVX-512VL (32 registers), rows of at least 8 input and 8 output pixels, and strips of
+    /// at least 8 input rows' stride (MobileNetV2 with AVX-512: every depthwise layer but the 112x112 stride-1 one;
+    /// AVX2 only: the 28x28, 14x14 and 7x7 layers).
     /// </summary>
     internal static bool DepthwiseChannelsApplies(int c, int h, int width, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW)
@@ -112,8 +113,10 @@ public static partial class Conv
         int rows = DepthwiseStripRows(oh, ow, strideH, strideW);
         if (rows == 0) return false;
         // Several strips: each transposes its 3 - strideH halo rows again, so at least 8 new input rows per strip
-        // (MobileNetV2's 112x112 stride-1 layer, 6 rows per strip, measured slower this way than on the padded rows).
-        if (rows < oh) return rows * strideH >= 8 && width >= 8 && ow >= 8;
+        // (MobileNetV2's 112x112 stride-1 layer, 6 rows per strip, measured slower this way than on the padded rows);
+        // and only with AVX-512VL's 32 vector registers (8 accumulators + 9 weights + bias spill with 16: the large
+        // planes measured slower than on the padded rows with DOTNET_EnableAVX512=0).
+        if (rows < oh) return Avx512F.VL.IsSupported && rows * strideH >= 8 && width >= 8 && ow >= 8;
         long th = (long)(oh - 1) * strideH + 3;
         long inside = Math.Min(h, th - padTop) - Math.Max(0, -padTop);
         return (long)oh * ow >= 8 && inside * width >= 8;
