@@ -45,11 +45,23 @@ public static class KernelTimes
         Conv("Conv 320->1280 7x7 1x1 (MobileNetV2)", 320, 7, 1280, 1, 1, 1, reps);
         Conv("Conv 96->576 14x14 1x1 (MobileNetV2)", 96, 14, 576, 1, 1, 1, reps);
         Conv("Conv 3->32 224x224 3x3/2 (MobileNetV2 stem)", 3, 224, 32, 3, 2, 1, reps);
-        Conv("Conv dw 144 56x56 3x3 (MobileNetV2)", 144, 56, 144, 3, 1, 144, reps);
-        Conv("Conv dw 96 112x112 3x3/2 (MobileNetV2)", 96, 112, 96, 3, 2, 96, reps);
-        Conv("Conv dw 576 14x14 3x3 (MobileNetV2)", 576, 14, 576, 3, 1, 576, reps);
-        Conv("Conv dw 32 112x112 3x3 (MobileNetV2)", 32, 112, 32, 3, 1, 32, reps);
-        Conv("Conv dw 960 7x7 3x3 (MobileNetV2)", 960, 7, 960, 3, 1, 960, reps);
+        // Every depthwise shape of MobileNetV2 (Clip(0, 6) fused, as in the model), and their sum weighted by how often
+        // each occurs (13 stride-1 and 4 stride-2 layers); then one plane alone, repeated (input and output stay in
+        // L1/L2), against the per-plane time of the whole layer, to separate the arithmetic from the memory traffic.
+        double dwTotal = 0;
+        bool all = true;
+        foreach (var (ch, hw, stride, count) in MobileNetV2Depthwise)
+        {
+            double t = Depthwise($"Conv dw {ch} {hw}x{hw} 3x3{(stride == 2 ? "/2" : "")} (MobileNetV2 x{count})", ch, hw, stride, reps);
+            if (double.IsNaN(t)) all = false; else dwTotal += count * t;
+        }
+        if (all)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"Conv dw: MobileNetV2's 17 layers (sum)",-44} {dwTotal * 1e6,10:F1} µs"));
+        Depthwise("Conv dw 1 112x112 3x3 (one plane, cached)", 1, 112, 1, reps);
+        Depthwise("Conv dw 1 112x112 3x3/2 (one plane, cached)", 1, 112, 2, reps);
+        Depthwise("Conv dw 1 56x56 3x3 (one plane, cached)", 1, 56, 1, reps);
+        Depthwise("Conv dw 1 14x14 3x3 (one plane, cached)", 1, 14, 1, reps);
+        Depthwise("Conv dw 1 7x7 3x3 (one plane, cached)", 1, 7, 1, reps);
         return 0;
     }
 
@@ -74,7 +86,26 @@ public static class KernelTimes
         Time(name, flops, reps, () => EdgeCompile.Kernels.Conv.Conv2D(x, w, bias, y, 1, c, hw, hw, kOut, ks, ks, o, o, stride, stride, pad, pad, 1, 1, group, Activation.Relu, 0f, 0f));
     }
 
-    private static void Time(string name, double flops, int reps, Action run)
+    /// <summary>MobileNetV2's depthwise 3x3 layers: channels, input size, stride, how many layers have the shape.</summary>
+    private static readonly (int C, int Hw, int Stride, int Count)[] MobileNetV2Depthwise =
+    [
+        (32, 112, 1, 1), (96, 112, 2, 1), (144, 56, 1, 1), (144, 56, 2, 1), (192, 28, 1, 2), (192, 28, 2, 1),
+        (384, 14, 1, 4), (576, 14, 1, 2), (576, 14, 2, 1), (960, 7, 1, 3),
+    ];
+
+    /// <summary>Depthwise 3x3, pad 1, Clip(0, 6) fused (MobileNetV2's layers); the median seconds, NaN when filtered out.</summary>
+    private static double Depthwise(string name, int c, int hw, int stride, int reps)
+    {
+        if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return double.NaN;
+        var r = new Random(2);
+        int o = (hw + 2 - 3) / stride + 1;
+        float[] x = Fill(r, c * hw * hw), w = Fill(r, c * 9), bias = Fill(r, c), y = new float[c * o * o];
+        double flops = 2.0 * c * 9 * o * o;
+        return Time(name, flops, reps, () => EdgeCompile.Kernels.Conv.Conv2D(x, w, bias, y, 1, c, hw, hw, c, 3, 3, o, o, stride, stride, 1, 1, 1, 1, c, Activation.Clip, 0f, 6f), c);
+    }
+
+    /// <summary>Times <paramref name="run"/> and prints its median (and the median / <paramref name="planes"/> when above 1); returns the median seconds.</summary>
+    private static double Time(string name, double flops, int reps, Action run, int planes = 1)
     {
         long w0 = Stopwatch.GetTimestamp();
         while (Stopwatch.GetElapsedTime(w0).TotalMilliseconds < 400) run();
@@ -90,7 +121,9 @@ public static class KernelTimes
         }
         Array.Sort(t);
         double med = t[reps / 2];
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} {med * 1e6,10:F1} µs {flops / med / 1e9,7:F1} GFLOPS"));
+        string perPlane = planes > 1 ? string.Create(CultureInfo.InvariantCulture, $" {med * 1e6 / planes,8:F3} µs per plane") : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-44} {med * 1e6,10:F1} µs {flops / med / 1e9,7:F1} GFLOPS{perPlane}"));
+        return med;
     }
 
     private static float[] Fill(Random r, int n)
