@@ -96,7 +96,7 @@ public class DepthwiseTests
         var w = Check.Data(r, c * 9);
         var bias = r.Next(3) == 0 ? Array.Empty<float>() : Check.Data(r, c);
         float q0, q1;
-        if (p0 is null) act = RandomParams(act, out q0, out q1); else (q0, q1) = (p0.Value, p1!.Value);
+        if (p0 is null) act = Check.ActivationParams(act, out q0, out q1); else (q0, q1) = (p0.Value, p1!.Value);
         var expected = new float[n * c * oh * ow];
         Conv.Conv2DScalar(x, w, bias, expected, n, c, h, width, c, 3, 3, oh, ow, sh, sw, pt, pl, dil, dil, c, act, q0, q1);
         string what = $"n={n} c={c} {h}x{width} stride {sh}x{sw} pads {pt},{pl},{pb},{pr} dilation {dil} {act}";
@@ -116,17 +116,5 @@ public class DepthwiseTests
         bool tile = Conv.DepthwiseChannelsApplies(c, h, width, oh, ow, sh, sw, pt, pl, dil, dil);
         if (tile) Check.Exact(rows, any, $"tile kernel vs padded rows {what}");
         return tile;
-    }
-
-    private static Activation RandomParams(Activation act, out float p0, out float p1)
-    {
-        (p0, p1) = act switch
-        {
-            Activation.Clip => (-0.3f, 0.4f),
-            Activation.LeakyRelu => (0.1f, 0f),
-            Activation.HardSigmoid => (0.2f, 0.5f),
-            _ => (0f, 0f),
-        };
-        return act;
     }
 }

@@ -88,8 +88,11 @@ internal static class Check
     }
 
     public static Activation RandomActivation(Random r, out float p0, out float p1)
+        => ActivationParams((Activation)r.Next(0, 8), out p0, out p1);
+
+    /// <summary>The test parameters of an activation (Clip bounds, LeakyRelu alpha, HardSigmoid alpha/beta; 0 otherwise).</summary>
+    public static Activation ActivationParams(Activation act, out float p0, out float p1)
     {
-        var act = (Activation)r.Next(0, 8);
         (p0, p1) = act switch
         {
             Activation.Clip => (-0.3f, 0.4f),
