@@ -300,23 +300,16 @@ public static class LayerProfile
                 return () => QConv.Conv2D(x.Span, xz, S8(w), I32(bias), y.Span, scratch.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
                     i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi, layout);
             }
-            case "QConv.DepthwiseConv3x3":
+            case "QConv.DepthwiseConv3x3" or "QConv.DepthwiseConv5x5":
             {
                 var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
                 int xz = a[1].I;
                 int[] i = a[5..14].Select(v => v.I).ToArray();
                 int[] mult = a[14].Ints, sh = a[15].Ints;
                 int z = a[16].I, lo = a[17].I, hi = a[18].I;
+                if (kernel == "QConv.DepthwiseConv5x5")
+                    return () => QConv.DepthwiseConv5x5(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
                 return () => QConv.DepthwiseConv3x3(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
-            }
-            case "QConv.DepthwiseConv5x5":
-            {
-                var (x, w, bias, y) = (a[0].F, a[2].F, a[3].F, a[4].F);
-                int xz = a[1].I;
-                int[] i = a[5..14].Select(v => v.I).ToArray();
-                int[] mult = a[14].Ints, sh = a[15].Ints;
-                int z = a[16].I, lo = a[17].I, hi = a[18].I;
-                return () => QConv.DepthwiseConv5x5(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
             }
             case "QGemm.Run":
             {
