@@ -19,6 +19,7 @@ public static partial class Int8Checks
         ("Requantize vector paths", RequantizeBlock),
         ("Requantize AVX2 one channel (UniformAvx2) and per lane, ties at every n", RequantizeUniform),
         ("Requantize AVX2 one channel, double form under an accumulator bound (UniformAvx2)", RequantizeDouble),
+        ("Requantize AVX2 conv tile epilogue, double form, 1-8 channels (StoreBlockDoubleAvx2)", RequantizeDoubleBlock),
         ("QGemm u8 output", () => Gemm(Output.U8)),
         ("QGemm int32 output", () => Gemm(Output.I32)),
         ("QGemm dequantized float output", () => Gemm(Output.F32)),

@@ -276,20 +276,31 @@ public static partial class QConv
         Span<int> runs = stackalloc int[24];
         Span<int> acc192 = stackalloc int[192];
         ref int accRef = ref MemoryMarshal.GetReference(acc192);
+        Span<byte> tail64 = stackalloc byte[64];
         Span<Requantization.UniformAvx2> rqs = stackalloc Requantization.UniformAvx2[QGemm.BlockN];
         Span<int> biases = stackalloc int[QGemm.BlockN];
+        Span<double> scales = stackalloc double[QGemm.BlockN];
+        ref double scale0 = ref MemoryMarshal.GetReference(scales);
         for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
         {
             WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
             int nc = Math.Min(QGemm.BlockN, kg - n0);
-            // Per-channel epilogue constants, once per tile and channel (not per 8 outputs).
+            // Per-channel epilogue constants, once per tile and channel (not per 8 outputs): the double form
+            // (Requantization.StoreBlockDoubleAvx2) when every channel of the block allows it, else UniformAvx2 per channel.
+            bool dbl = true;
             for (int cc = 0; cc < nc; cc++)
             {
                 int ch = ch0 + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch;
                 biases[cc] = bias.IsEmpty ? 0 : bias[ch];
                 // |acc| <= |bias| + k * 255 * 127 (k4: the padded reduction, its padding contributes 0).
-                rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)biases[cc]) + (long)k4 * MaxTap);
+                dbl &= Requantization.TryDoubleScale(multiplier[pi], shift[pi], Math.Abs((long)biases[cc]) + (long)k4 * MaxTap, out scales[cc]);
             }
+            if (!dbl)
+                for (int cc = 0; cc < nc; cc++)
+                {
+                    int pi = multiplier.Length == 1 ? 0 : ch0 + n0 + cc;
+                    rqs[cc] = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)biases[cc]) + (long)k4 * MaxTap);
+                }
             var yBlock = y.Slice((yCh0 + n0) * ohw, nc * ohw);   // bounds: every store below is inside a channel's plane
             ref byte y0 = ref MemoryMarshal.GetReference(yBlock);
             ref Requantization.UniformAvx2 rq0 = ref MemoryMarshal.GetReference(rqs);
@@ -323,6 +334,22 @@ public static partial class QConv
                             }
                     }
                     ref int blockAcc = ref Unsafe.Add(ref accRef, bi * 64);
+                    if (dbl)
+                    {
+                        if (direct >= 0)
+                        {
+                            Requantization.StoreBlockDoubleAvx2(ref blockAcc, nc, ref scale0, ref bias0, ref Unsafe.Add(ref y0, direct), ohw, yZero, qmin, qmax);
+                            continue;
+                        }
+                        Requantization.StoreBlockDoubleAvx2(ref blockAcc, nc, ref scale0, ref bias0, ref MemoryMarshal.GetReference(tail64), 8, yZero, qmin, qmax);
+                        for (int cc = 0; cc < nc; cc++)
+                        {
+                            ref byte plane = ref Unsafe.Add(ref y0, cc * ohw);
+                            for (int ri = 0; ri < nRuns; ri++)
+                                for (int e = 0; e < runs[3 * ri + 2]; e++) Unsafe.Add(ref plane, runs[3 * ri + 1] + e) = tail64[cc * 8 + runs[3 * ri] + e];
+                        }
+                        continue;
+                    }
                     for (int cc = 0; cc < nc; cc++)
                     {
                         var r = Unsafe.Add(ref rq0, cc).Apply(Avx2.Add(Vector256.LoadUnsafe(ref blockAcc, (nuint)(cc * 8)), Vector256.Create(Unsafe.Add(ref bias0, cc))));

@@ -193,10 +193,10 @@ public static class Requantization
         /// </summary>
         public UniformAvx2(int multiplier, int shift, int zOut, int qmin, int qmax, long accBound) : this(multiplier, shift, zOut, qmin, qmax)
         {
-            if (_fast && accBound >= 0 && accBound <= int.MaxValue && accBound * multiplier < ExactDoubleProduct)
+            if (TryDoubleScale(multiplier, shift, accBound, out double scale))
             {
                 _double = true;
-                _scale = Vector512.Create(Math.ScaleB(multiplier, -(31 + shift)));
+                _scale = Vector512.Create(scale);
             }
         }
 
@@ -254,6 +254,65 @@ public static class Requantization
             var t = Avx2.Add(Avx2.Add(p, _add), bit);
             return Avx2.Subtract(Avx2.ShiftRightLogical(Avx2.Xor(t, Vector256.Create(long.MinValue)), _n), _signShifted);
         }
+    }
+
+    /// <summary>
+    /// The double form's condition and constant (<see cref="UniformAvx2(int, int, int, int, int, long)"/>): for shift &gt;= 0 and
+    /// accumulators with |acc| &lt;= <paramref name="accBound"/> where accBound · multiplier &lt; 2^53, round-to-nearest-even of
+    /// acc · <paramref name="scale"/> (scale = multiplier · 2^-(31 + shift), exact) is RoundingShift(acc · multiplier, 31 + shift).
+    /// </summary>
+    internal static bool TryDoubleScale(int multiplier, int shift, long accBound, out double scale)
+    {
+        bool ok = shift >= 0 && accBound >= 0 && accBound <= int.MaxValue && accBound * multiplier < UniformAvx2.ExactDoubleProduct;
+        scale = ok ? Math.ScaleB(multiplier, -(31 + shift)) : 0;
+        return ok;
+    }
+
+    /// <summary>
+    /// AVX2 (AVX-512 when present) epilogue of one 8-channel x 8-pixel micro-kernel block in the double form: per channel c &lt;
+    /// <paramref name="nc"/>, the 8 accumulators acc[c * 8 ..] plus bias[c] are requantized with scale[c] (from
+    /// <see cref="TryDoubleScale"/>, which the caller checked for every channel) and stored as 8 bytes at dst + c · dstStride.
+    /// The zero point and clamp are applied after narrowing: sat16(q) +sat zOut, then u8 saturation, then [qmin, qmax]
+    /// (qmin, qmax in [0, 255], so every saturation lands outside the clamp range on the same side as the exact value): the
+    /// same bytes as clamp(q + zOut, qmin, qmax). A separate method with the constants in registers, so the callers' tile
+    /// loops stay out of its way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void StoreBlockDoubleAvx2(ref int acc, int nc, ref double scale, ref int bias, ref byte dst, nint dstStride, int zOut, int qmin, int qmax)
+    {
+        var z = Vector128.Create((short)zOut);
+        var lo = Vector128.Create((byte)qmin);
+        var hi = Vector128.Create((byte)qmax);
+        for (int c = 0; c < nc; c++)
+        {
+            var v = Avx2.Add(Vector256.LoadUnsafe(ref acc, (nuint)(c * 8)), Vector256.Create(Unsafe.Add(ref bias, c)));
+            double sc = Unsafe.Add(ref scale, c);
+            Vector128<int> qLo, qHi;
+            if (Avx512F.IsSupported)
+            {
+                var q = Avx512F.ConvertToVector256Int32(Avx512F.Multiply(Avx512F.ConvertToVector512Double(v), Vector512.Create(sc)));
+                qLo = q.GetLower(); qHi = q.GetUpper();
+            }
+            else
+            {
+                var s4 = Vector256.Create(sc);
+                qLo = Avx.ConvertToVector128Int32(Avx.Multiply(Avx.ConvertToVector256Double(v.GetLower()), s4));
+                qHi = Avx.ConvertToVector128Int32(Avx.Multiply(Avx.ConvertToVector256Double(v.GetUpper()), s4));
+            }
+            var w = Sse2.AddSaturate(Sse2.PackSignedSaturate(qLo, qHi), z);
+            var b = Sse2.Min(Sse2.Max(Sse2.PackUnsignedSaturate(w, w), lo), hi);
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, c * dstStride), b.AsUInt64().ToScalar());
+        }
+    }
+
+    /// <summary>Tests: <see cref="StoreBlockDoubleAvx2"/> on acc[c * 8 + lane] (c &lt; nc), bytes to dst[c * dstStride + lane].</summary>
+    internal static void StoreBlockDoubleForTest(ReadOnlySpan<int> acc, int nc, ReadOnlySpan<double> scale, ReadOnlySpan<int> bias, Span<byte> dst, int dstStride,
+        int zOut, int qmin, int qmax)
+    {
+        if (nc < 1 || nc > 8 || acc.Length < 8 * nc || scale.Length < nc || bias.Length < nc || dstStride < 8 || dst.Length < (nc - 1) * dstStride + 8)
+            throw new ArgumentException("StoreBlockDoubleForTest: bad arguments.");
+        StoreBlockDoubleAvx2(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(acc), nc, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(scale),
+            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(bias), ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst), dstStride, zOut, qmin, qmax);
     }
 
     /// <summary>Tests: <see cref="UniformAvx2"/> with an accumulator bound (the double form where it applies) over 8 accumulators;
