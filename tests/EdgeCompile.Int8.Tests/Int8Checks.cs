@@ -30,6 +30,7 @@ public static partial class Int8Checks
         ("Requantization constants validated in every lane", ValidateConstants),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
+        ("QConv.Conv2D small planes (at most 64 outputs)", Conv2DSmallPlanes),
         ("QConv.DepthwiseConv3x3", Depthwise),
         ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QConv.DepthwiseConv3x3 edge sizes and many channels", DepthwiseEdges),
@@ -417,6 +418,34 @@ public static partial class Int8Checks
         ConvCase(r, 1, 4, 8, 1, 3, 2, 3, 2, 1, 3, 0, 1, 14, 15);       // stride 3x2, a 3x2 kernel dilated 3 horizontally
         ConvCase(r, 1, 2, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 9, 9);         // 1x1 stride 2: gathered
         ConvCase(r, 1, 2, 3, 1, 17, 16, 1, 1, 1, 1, 2, 3, 20, 19);     // 272 taps: more than the tap-offset table (per-row offsets)
+    }
+
+    /// <summary>Shapes of the AVX2 small-plane path (the digits CNN's convolutions and ragged neighbours): each asserts that
+    /// the path is taken (or, for the last ones, not taken) for the shape, then checks every path against the scalar reference.</summary>
+    private static void Conv2DSmallPlanes()
+    {
+        var r = new Random(25);
+        //        bn  c   k  grp kh kw pt pl  h  w  small
+        Small(r, 1, 1, 16, 1, 3, 3, 1, 1, 8, 8, true);      // digits conv 1: kd 9 (padded to 12)
+        Small(r, 1, 16, 32, 1, 3, 3, 1, 1, 8, 8, true);     // digits conv 2: kd 144, 64 pixels, 8-byte rows
+        Small(r, 1, 32, 32, 1, 3, 3, 1, 1, 4, 4, true);     // digits conv 3: kd 288, 16 pixels (two rows per block)
+        Small(r, 2, 5, 13, 1, 3, 3, 1, 1, 7, 7, true);      // 49 pixels: ragged last block, ragged channel block, batch 2
+        Small(r, 1, 3, 9, 1, 3, 3, 0, 0, 8, 9, true);       // unpadded: 6x7 outputs
+        Small(r, 1, 4, 8, 1, 5, 5, 2, 2, 5, 6, true);       // 5x5 kernel: 5x6 outputs
+        Small(r, 1, 6, 10, 2, 3, 3, 1, 1, 6, 5, true);      // groups
+        Small(r, 1, 7, 8, 1, 2, 3, 1, 0, 3, 4, true);       // 2x3 kernel, 4x2 outputs: a block spans 4 rows (13 bytes)
+        Small(r, 1, 3, 8, 1, 3, 3, 1, 1, 2, 2, true);       // 2x2 plane
+        Small(r, 1, 4, 8, 1, 3, 3, 1, 1, 9, 8, false);      // 72 pixels: too large
+        Small(r, 1, 4, 8, 1, 3, 3, 0, 0, 10, 3, false);     // one output column: a block spans 8 rows of 3 (21 bytes)
+    }
+
+    private static void Small(Random r, int bn, int c, int k, int group, int kh, int kw, int pt, int pl, int h, int width, bool small)
+    {
+        int oh = h + 2 * pt - kh + 1, ow = width + 2 * pl - kw + 1;
+        var l = QConv.ConvLayout.Create(c / group, width, kh, kw, oh, ow, 1, 1, pl, 1, 1);
+        if (QConv.SmallPlaneFits(l, kh, kw, oh, ow, 1, 1, 1, 1) != small)
+            Fail($"QConv small-plane path for c={c} k={k} {kh}x{kw} {h}x{width} p={pt},{pl}: taken {!small}, expected {small}");
+        ConvCase(r, bn, c, k, group, kh, kw, 1, 1, 1, 1, pt, pl, h, width);
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)

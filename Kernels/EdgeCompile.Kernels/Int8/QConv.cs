@@ -215,11 +215,18 @@ public static partial class QConv
                 int dy = t / kw * dilationH, dx = t % kw * dilationW;
                 tapOff[t] = ((dy % strideH) * strideW + dx % strideW) * phasePlane + dy / strideH * l.Wp + dx / strideW;
             }
+        bool small = SmallPlaneFits(l, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW);
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
                 var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
                 var wg = packedW.Slice(g * pl, pl);
+                if (small)
+                {
+                    SmallPlaneAvx2(xg, xZero, wg, bb, l, wide, panel, rest, cg, h, width, kh, kw, oh, ow, padTop, padLeft, kg, g * kg, b * k + g * kg, wideTile,
+                        bias, multiplier, shift, yZero, qmin, qmax, y);
+                    continue;
+                }
                 int tiles = !l.Windowed ? (ohw + l.Tile - 1) / l.Tile : (oh + l.Rows - 1) / l.Rows;
                 for (int t = 0; t < tiles; t++)
                 {
