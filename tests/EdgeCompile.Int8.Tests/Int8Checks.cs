@@ -635,7 +635,13 @@ public static partial class Int8Checks
         foreach (var (planes, h, width, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr) in new[]
         {
             (3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),   // ResNet stem pool 112 -> 56
-            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4
+            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4 (2x2/2 path: 4-byte rows)
+            (32, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),      // the digits layer itself
+            (1, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2, 4 input bytes: per-byte column pairs, per-byte rows
+            (3, 4, 6, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2, 72 input bytes: an overlapping last 64-byte step
+            (2, 6, 40, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),      // 2x2/2, 20-wide output rows: an overlapping 16-byte step
+            (3, 64, 200, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),    // 2x2/2, 20 output rows per buffer chunk: several chunks
+            (2, 9, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2 with an odd height: not the 2x2 path
             (2, 9, 71, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),      // stride 1, ow 71: two steps and an overlapping end
             (2, 7, 45, 3, 2, 2, 2, 2, 1, 0, 1, 0, 1),      // stride 2, ow 23: an overlapping end
             (1, 3, 35, 2, 5, 1, 3, 1, 2, 1, 4, 0, 4),      // stride 3, dilation 2: the per-output column pass
@@ -643,6 +649,9 @@ public static partial class Int8Checks
         })
         {
             int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            // The 2x2/2 path is taken exactly for unpadded 2x2/2 pools of even planes.
+            bool twoByTwo = kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt + pl + pb + pr == 0 && h % 2 == 0 && width % 2 == 0;
+            if (QPool.Pool2x2Fits(h, width, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw) != twoByTwo) Fail($"QPool 2x2/2 path for h={h} w={width}: expected taken={twoByTwo}");
             var x = Bytes(r, planes * h * width);
             byte[] Run(QIsa p)
             {
