@@ -437,6 +437,8 @@ public static partial class Int8Checks
         Small(r, 1, 3, 8, 1, 3, 3, 1, 1, 2, 2, true);       // 2x2 plane
         Small(r, 1, 4, 8, 1, 3, 3, 1, 1, 9, 8, false);      // 72 pixels: too large
         Small(r, 1, 4, 8, 1, 3, 3, 0, 0, 10, 3, false);     // one output column: a block spans 8 rows of 3 (21 bytes)
+        Small(r, 1, 240, 8, 1, 3, 3, 1, 1, 4, 4, false);    // kd 2160: more rows than the offset table
+        Small(r, 1, 227, 9, 1, 3, 3, 1, 1, 4, 4, true);     // kd 2043: odd, the last pair half padded, near the table's size
     }
 
     private static void Small(Random r, int bn, int c, int k, int group, int kh, int kw, int pt, int pl, int h, int width, bool small)

@@ -20,6 +20,9 @@ public static partial class QConv
     /// <summary>Largest output plane (pixels) the small-plane path takes: 8 blocks of 8 pixels.</summary>
     internal const int SmallPlaneMaxPixels = 64;
 
+    /// <summary>Largest reduction (c / group * kh * kw) the small-plane path takes: its row-offset table is on the stack (8 KiB).</summary>
+    internal const int SmallPlaneMaxK = 2048;
+
     /// <summary>
     /// True when <see cref="Conv2DAvx2"/> takes the small-plane path for this shape: stride 1 and dilation 1 with a kernel
     /// larger than 1x1, at most <see cref="SmallPlaneMaxPixels"/> outputs computed in one window tile (so the window part of
@@ -29,31 +32,29 @@ public static partial class QConv
     {
         if (!l.Windowed || strideH != 1 || strideW != 1 || dilationH != 1 || dilationW != 1 || oh < 1 || ow < 1) return false;
         int ohw = oh * ow;
-        if (ohw > SmallPlaneMaxPixels || l.Rows < oh || kh * kw > MaxTapTable) return false;
-        // Offsets of pixel p in the padded plane: (p / ow) * Wp + p % ow; a block of 8 spans at most ceil(8 / ow) rows.
-        int wp = l.Wp;
-        for (int p0 = 0; p0 < ohw; p0 += 8)
+        if (ohw > SmallPlaneMaxPixels || l.Rows < oh || l.Kd > SmallPlaneMaxK) return false;
+        // Offset of pixel p = oy * ow + ox in the padded plane: oy * Wp + ox (counted, no divisions: this runs per call).
+        for (int p = 0, oy = 0, ox = 0, first = 0; p < ohw; p++)
         {
-            int last = Math.Min(p0 + 7, ohw - 1);
-            if (Offset(last, ow, wp) - Offset(p0, ow, wp) > 15) return false;
+            int o = oy * l.Wp + ox;
+            if ((p & 7) == 0) first = o;
+            else if (o - first > 15) return false;
+            if (++ox == ow) { ox = 0; oy++; }
         }
         return true;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Offset(int p, int ow, int wp) => p / ow * wp + p % ow;
-
     /// <summary>
     /// One group of one image on the small-plane path: padded planes into the window part of the scratch, the panel for the
-    /// ohw output pixels, then <see cref="TileChannels"/>. Stack: the per-block shuffle masks (128 bytes) and the tap offsets
-    /// (1 KiB).
+    /// ohw output pixels, then <see cref="TileChannels"/>. Stack: the per-block shuffle masks and offsets (160 bytes) and the
+    /// row offsets (<see cref="SmallPlaneMaxK"/> ints).
     /// </summary>
     [SkipLocalsInit]
     private static void SmallPlaneAvx2(ReadOnlySpan<byte> xg, int xZero, ReadOnlySpan<sbyte> wg, int bb, in ConvLayout l, Span<int> wide, Span<int> panel,
         Span<byte> window, int cg, int h, int width, int kh, int kw, int oh, int ow, int padTop, int padLeft, int kg, int ch0, int yCh0, bool wideTile,
         ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, Span<byte> y)
     {
-        int wp = l.Wp, hp = oh + kh - 1, plane = hp * wp, ohw = oh * ow, npad = (ohw + 15) & ~15, pairs = l.K4 / 2, kd = l.Kd, taps = kh * kw;
+        int wp = l.Wp, hp = oh + kh - 1, plane = hp * wp, ohw = oh * ow, npad = (ohw + 15) & ~15, pairs = l.K4 / 2, kd = l.Kd;
         // Padded planes: xZero everywhere, then the input rows that fall inside (rows/columns past the plane are never read).
         window.Slice(0, cg * plane + 16).Fill((byte)xZero);
         int r0 = Math.Max(0, -padTop), r1 = Math.Min(h, hp - padTop), c0 = Math.Max(0, -padLeft), c1 = Math.Min(width, wp - padLeft);
@@ -73,32 +74,43 @@ public static partial class QConv
         Span<byte> masks = stackalloc byte[16 * (SmallPlaneMaxPixels / 8)];
         Span<int> baseOff = stackalloc int[SmallPlaneMaxPixels / 8];
         masks.Clear();
-        for (int bi = 0; bi < blocks; bi++)
+        for (int p = 0, oy = 0, ox = 0; p < ohw; p++)
         {
-            int p0 = bi * 8, o0 = Offset(p0, ow, wp);
-            baseOff[bi] = o0;
-            for (int i = 1; i < 8 && p0 + i < ohw; i++) masks[bi * 16 + i] = (byte)(Offset(p0 + i, ow, wp) - o0);
+            int o = oy * wp + ox;
+            if ((p & 7) == 0) baseOff[p >> 3] = o;
+            else masks[(p >> 3) * 16 + (p & 7)] = (byte)(o - baseOff[p >> 3]);
+            if (++ox == ow) { ox = 0; oy++; }
         }
-        Span<int> tapOff = stackalloc int[MaxTapTable];
-        for (int t = 0; t < taps; t++) tapOff[t] = t / kw * wp + t % kw;
+        // Offset of every im2col row's tap in the padded planes; the panel is then written block by block, pair by pair
+        // (contiguous 32-byte stores), each pair two loads and shuffles with the block's mask in a register.
+        Span<int> rowOff = stackalloc int[SmallPlaneMaxK];
+        for (int kk = 0, ci = 0, ky = 0, kx = 0; kk < kd; kk++)
+        {
+            rowOff[kk] = ci * plane + ky * wp + kx;
+            if (++kx == kw) { kx = 0; if (++ky == kh) { ky = 0; ci++; } }
+        }
         ref byte win = ref MemoryMarshal.GetReference(window);
         ref byte m0 = ref MemoryMarshal.GetReference(masks);
-        ref int pan = ref MemoryMarshal.GetReference(panel);
+        ref int off0 = ref MemoryMarshal.GetReference(rowOff);
         var zv = Vector256.Create((short)xZero);
         var zb = Vector128.Create((byte)xZero);
-        int ci0 = 0, tap = 0;
-        for (int j = 0; j < pairs; j++)
+        int full = kd / 2;   // pairs with both rows inside kd; the rest (at most 2) hold padded k: the zero point
+        for (int bi = 0; bi < blocks; bi++)
         {
-            // im2col rows 2j and 2j + 1: offsets of their taps' planes (-1: padded k, the zero point).
-            int offA = -1, offB = -1;
-            if (2 * j < kd) { offA = ci0 * plane + tapOff[tap]; if (++tap == taps) { tap = 0; ci0++; } }
-            if (2 * j + 1 < kd) { offB = ci0 * plane + tapOff[tap]; if (++tap == taps) { tap = 0; ci0++; } }
-            for (int bi = 0; bi < blocks; bi++)
+            var mask = Vector128.LoadUnsafe(ref m0, (nuint)(bi * 16));
+            ref byte src = ref Unsafe.Add(ref win, baseOff[bi]);
+            ref int dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(panel), bi * 8 * pairs);
+            int j = 0;
+            for (; j < full; j++)
             {
-                var mask = Vector128.LoadUnsafe(ref m0, (nuint)(bi * 16));
-                var va = offA >= 0 ? Ssse3.Shuffle(Vector128.LoadUnsafe(ref win, (nuint)(offA + baseOff[bi])), mask) : zb;
-                var vb = offB >= 0 ? Ssse3.Shuffle(Vector128.LoadUnsafe(ref win, (nuint)(offB + baseOff[bi])), mask) : zb;
-                Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref pan, (nuint)(bi * 8 * pairs + j * 8));
+                var va = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j)), mask);
+                var vb = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j + 1)), mask);
+                Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref dst, (nuint)(j * 8));
+            }
+            for (; j < pairs; j++)
+            {
+                var va = 2 * j < kd ? Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j)), mask) : zb;
+                Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, zb)), zv).AsInt32().StoreUnsafe(ref dst, (nuint)(j * 8));
             }
         }
         TileChannels(wg, bb, l.K4, pairs, wide, panel, kg, ch0, yCh0, ohw, 0, ohw, npad, wideTile, false, 0, 0, ow,
