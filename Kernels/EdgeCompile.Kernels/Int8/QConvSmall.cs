@@ -113,8 +113,64 @@ public static partial class QConv
                 Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, zb)), zv).AsInt32().StoreUnsafe(ref dst, (nuint)(j * 8));
             }
         }
-        TileChannels(wg, bb, l.K4, pairs, wide, panel, kg, ch0, yCh0, ohw, 0, ohw, npad, wideTile, false, 0, 0, ow,
-            bias, multiplier, shift, yZero, qmin, qmax, y);
+        SmallChannels(wg, bb, l.K4, pairs, wide, panel, kg, ch0, yCh0, ohw, npad, wideTile, bias, multiplier, shift, yZero, qmin, qmax, y);
+    }
+
+    /// <summary>
+    /// All output channels of a small plane: per 8-channel block, widen its weights and run the micro-kernels over every
+    /// 8-pixel block of the plane first (accumulators for the whole plane: at most 8 blocks x 8 channels x 8 lanes), then
+    /// the epilogue channel by channel, so each channel's requantization constants stay in registers across its blocks and
+    /// its plane is written with consecutive 8-byte stores (a ragged last block through a 16-byte staging buffer).
+    /// Stack: 2 KiB of accumulators.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    [SkipLocalsInit]
+    private static void SmallChannels(ReadOnlySpan<sbyte> wg, int bb, int k4, int pairs, Span<int> wide, Span<int> panel, int kg, int ch0, int yCh0,
+        int ohw, int npad, bool wideTile, ReadOnlySpan<int> bias, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax,
+        Span<byte> y)
+    {
+        Span<int> acc = stackalloc int[SmallPlaneMaxPixels * QGemm.BlockN];
+        Span<byte> tail = stackalloc byte[16];
+        ref int acc0 = ref MemoryMarshal.GetReference(acc);
+        ref int panel0 = ref MemoryMarshal.GetReference(panel);
+        ref int wide0 = ref MemoryMarshal.GetReference(wide);
+        int full = ohw / 8, rest = ohw - 8 * full;
+        for (int n0 = 0; n0 < kg; n0 += QGemm.BlockN)
+        {
+            WidenBlock(wg.Slice(n0 / QGemm.BlockN * bb, bb), k4, wide);
+            // acc[block * 64 + channel * 8 + lane], three blocks per call where the panel (npad pixels) has them.
+            for (int q0 = 0; q0 < ohw;)
+            {
+                if (wideTile && q0 + 24 <= npad)
+                {
+                    MicroKernel8x3(ref Unsafe.Add(ref panel0, q0 * pairs), 8 * pairs, ref wide0, pairs, ref Unsafe.Add(ref acc0, q0 * QGemm.BlockN));
+                    q0 += 24;
+                }
+                else
+                {
+                    MicroKernel8(ref Unsafe.Add(ref panel0, q0 * pairs), ref wide0, pairs, ref Unsafe.Add(ref acc0, q0 * QGemm.BlockN));
+                    q0 += 8;
+                }
+            }
+            int nc = Math.Min(QGemm.BlockN, kg - n0);
+            for (int cc = 0; cc < nc; cc++)
+            {
+                int ch = ch0 + n0 + cc, pi = multiplier.Length == 1 ? 0 : ch, b = bias.IsEmpty ? 0 : bias[ch];
+                // |acc| <= |bias| + k4 * 255 * 127 (the padded reduction's padding contributes 0).
+                var rq = new Requantization.UniformAvx2(multiplier[pi], shift[pi], yZero, qmin, qmax, Math.Abs((long)b) + (long)k4 * MaxTap);
+                var bv = Vector256.Create(b);
+                var plane = y.Slice((yCh0 + n0 + cc) * ohw, ohw);   // bounds: the stores below stay inside the channel's plane
+                ref byte p0 = ref MemoryMarshal.GetReference(plane);
+                ref int a = ref Unsafe.Add(ref acc0, cc * 8);
+                for (int bi = 0; bi < full; bi++)
+                    Requantization.StoreBytesAvx2(rq.Apply(Avx2.Add(Vector256.LoadUnsafe(ref a, (nuint)(bi * 64)), bv)), ref Unsafe.Add(ref p0, bi * 8));
+                if (rest > 0)
+                {
+                    Requantization.StoreBytesAvx2(rq.Apply(Avx2.Add(Vector256.LoadUnsafe(ref a, (nuint)(full * 64)), bv)), ref MemoryMarshal.GetReference(tail));
+                    tail.Slice(0, rest).CopyTo(plane.Slice(8 * full));
+                }
+            }
+        }
     }
 
     /// <summary>Copies <paramref name="len"/> bytes (short rows): 8-byte steps, the last one overlapping; below 8 bytes, per byte.</summary>
