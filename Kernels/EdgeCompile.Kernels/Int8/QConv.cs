@@ -207,15 +207,15 @@ public static partial class QConv
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
         int taps = kh * kw, phasePlane = l.WindowRows * l.Wp, chanStride = strideH * strideW * phasePlane;
         // Windowed tiles: each tap's offset in its channel's phase planes, once per call (the same for every tile; larger
-        // kernels compute it per row with WindowRow).
-        Span<int> tapOff = l.Windowed && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
+        // kernels compute it per row with WindowRow; the small-plane path has its own table).
+        bool small = SmallPlaneFits(l, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW);
+        Span<int> tapOff = l.Windowed && !small && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
         if (!tapOff.IsEmpty)
             for (int t = 0; t < taps; t++)
             {
                 int dy = t / kw * dilationH, dx = t % kw * dilationW;
                 tapOff[t] = ((dy % strideH) * strideW + dx % strideW) * phasePlane + dy / strideH * l.Wp + dx / strideW;
             }
-        bool small = SmallPlaneFits(l, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW);
         for (int b = 0; b < n; b++)
             for (int g = 0; g < group; g++)
             {
