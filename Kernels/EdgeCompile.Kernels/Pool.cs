@@ -165,6 +165,11 @@ public static class Pool
             MaxPool2DScalar(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW);
             return;
         }
+        if (isa == Isa.Vector256 && Avx2.IsSupported && QPool.Pool2x2Fits(h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW))
+        {
+            MaxPool2x2Avx(x, y, n * c * oh, width);
+            return;
+        }
         if (strideW != 1)
         {
             MaxPool2DStrided(x, y, n, c, h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, isa);
@@ -209,6 +214,58 @@ public static class Pool
                 }
                 for (; o < hi; o++) yr[o] = MaxPoint(x, plane, h, width, kh, kw, iy0, o - padLeft, dilationH, dilationW);
             }
+    }
+
+    /// <summary>
+    /// 2x2 stride-2 max pooling, no padding, planes of exactly 2 oh x 2 ow (<see cref="QPool.Pool2x2Fits"/>, the int8
+    /// kernel's condition) over <paramref name="rows"/> output rows of all planes: column pairs never cross a row, so the
+    /// column-pair maxima run over the flat tensor (8 outputs per step from two de-interleaved vectors, the last step
+    /// overlapping) into a stack buffer, chunk by chunk, then each output row is the maximum of two consecutive buffer rows.
+    /// Max over the same four values as the reference (IEEE maximum, symmetric): identical results. Stack: 4096 + 8 floats.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void MaxPool2x2Avx(ReadOnlySpan<float> x, Span<float> y, int rows, int width)
+    {
+        const int bufferFloats = 4096;   // >= width (Pool2x2Fits): a chunk holds at least one output row's input
+        Span<float> buf = stackalloc float[bufferFloats + 8];
+        int ow = width / 2, chunk = Math.Max(1, bufferFloats / width);
+        ref float x0 = ref MemoryMarshal.GetReference(x);
+        ref float y0 = ref MemoryMarshal.GetReference(y);
+        ref float hb = ref MemoryMarshal.GetReference(buf);
+        for (int r0 = 0; r0 < rows; r0 += chunk)
+        {
+            int nr = Math.Min(chunk, rows - r0), inLen = 2 * nr * width;
+            ref float src = ref Unsafe.Add(ref x0, (nint)r0 * 2 * width);
+            if (inLen >= 16)
+                for (int i = 0; ; i += 16)
+                {
+                    if (i + 16 > inLen) i = inLen - 16;   // even: pairs stay aligned
+                    var a = Vector256.LoadUnsafe(ref src, (nuint)i);
+                    var b = Vector256.LoadUnsafe(ref src, (nuint)(i + 8));
+                    var m = Vector256.Max(Avx.Shuffle(a, b, 0b10_00_10_00), Avx.Shuffle(a, b, 0b11_01_11_01));
+                    Avx2.Permute4x64(m.AsDouble(), 0b11_01_10_00).AsSingle().StoreUnsafe(ref hb, (nuint)(i / 2));
+                    if (i + 16 >= inLen) break;
+                }
+            else
+                for (int i = 0; i < inLen; i += 2) Unsafe.Add(ref hb, i / 2) = MathF.Max(Unsafe.Add(ref src, i), Unsafe.Add(ref src, i + 1));
+            ref float dst = ref Unsafe.Add(ref y0, (nint)r0 * ow);
+            for (int r = 0; r < nr; r++)
+            {
+                ref float top = ref Unsafe.Add(ref hb, 2 * r * ow);
+                ref float d = ref Unsafe.Add(ref dst, r * ow);
+                int j = 0;
+                if (ow >= 8)
+                    for (; ; j += 8)
+                    {
+                        if (j + 8 > ow) j = ow - 8;
+                        Vector256.Max(Vector256.LoadUnsafe(ref top, (nuint)j), Vector256.LoadUnsafe(ref top, (nuint)(j + ow))).StoreUnsafe(ref d, (nuint)j);
+                        if (j + 8 >= ow) { j = ow; break; }
+                    }
+                for (; j + 4 <= ow; j += 4)
+                    Vector128.Max(Vector128.LoadUnsafe(ref top, (nuint)j), Vector128.LoadUnsafe(ref top, (nuint)(j + ow))).StoreUnsafe(ref d, (nuint)j);
+                for (; j < ow; j++) Unsafe.Add(ref d, j) = MathF.Max(Unsafe.Add(ref top, j), Unsafe.Add(ref top, j + ow));
+            }
+        }
     }
 
     /// <summary>The widest input row <see cref="MaxPool2DStrided"/> takes (its row buffer is on the stack).</summary>

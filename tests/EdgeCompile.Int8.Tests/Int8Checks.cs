@@ -31,6 +31,7 @@ public static partial class Int8Checks
         ("Requantization constants validated in every lane", ValidateConstants),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
+        ("QConv.Conv2D small planes (at most 64 outputs)", Conv2DSmallPlanes),
         ("QConv.DepthwiseConv3x3", Depthwise),
         ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QConv.DepthwiseConv3x3 edge sizes and many channels", DepthwiseEdges),
@@ -420,6 +421,36 @@ public static partial class Int8Checks
         ConvCase(r, 1, 2, 3, 1, 17, 16, 1, 1, 1, 1, 2, 3, 20, 19);     // 272 taps: more than the tap-offset table (per-row offsets)
     }
 
+    /// <summary>Shapes of the AVX2 small-plane path (the digits CNN's convolutions and ragged neighbours): each asserts that
+    /// the path is taken (or, for the last ones, not taken) for the shape, then checks every path against the scalar reference.</summary>
+    private static void Conv2DSmallPlanes()
+    {
+        var r = new Random(25);
+        //        bn  c   k  grp kh kw pt pl  h  w  small
+        Small(r, 1, 1, 16, 1, 3, 3, 1, 1, 8, 8, true);      // digits conv 1: kd 9 (padded to 12)
+        Small(r, 1, 16, 32, 1, 3, 3, 1, 1, 8, 8, true);     // digits conv 2: kd 144, 64 pixels, 8-byte rows
+        Small(r, 1, 32, 32, 1, 3, 3, 1, 1, 4, 4, true);     // digits conv 3: kd 288, 16 pixels (two rows per block)
+        Small(r, 2, 5, 13, 1, 3, 3, 1, 1, 7, 7, true);      // 49 pixels: ragged last block, ragged channel block, batch 2
+        Small(r, 1, 3, 9, 1, 3, 3, 0, 0, 8, 9, true);       // unpadded: 6x7 outputs
+        Small(r, 1, 4, 8, 1, 5, 5, 2, 2, 5, 6, true);       // 5x5 kernel: 5x6 outputs
+        Small(r, 1, 6, 10, 2, 3, 3, 1, 1, 6, 5, true);      // groups
+        Small(r, 1, 7, 8, 1, 2, 3, 1, 0, 3, 4, true);       // 2x3 kernel, 4x2 outputs: a block spans 4 rows (13 bytes)
+        Small(r, 1, 3, 8, 1, 3, 3, 1, 1, 2, 2, true);       // 2x2 plane
+        Small(r, 1, 4, 8, 1, 3, 3, 1, 1, 9, 8, false);      // 72 pixels: too large
+        Small(r, 1, 4, 8, 1, 3, 3, 0, 0, 10, 3, false);     // one output column: a block spans 8 rows of 3 (21 bytes)
+        Small(r, 1, 240, 8, 1, 3, 3, 1, 1, 4, 4, false);    // kd 2160: more rows than the offset table
+        Small(r, 1, 227, 9, 1, 3, 3, 1, 1, 4, 4, true);     // kd 2043: odd, the last pair half padded, near the table's size
+    }
+
+    private static void Small(Random r, int bn, int c, int k, int group, int kh, int kw, int pt, int pl, int h, int width, bool small)
+    {
+        int oh = h + 2 * pt - kh + 1, ow = width + 2 * pl - kw + 1;
+        var l = QConv.ConvLayout.Create(c / group, width, kh, kw, oh, ow, 1, 1, pl, 1, 1);
+        if (QConv.SmallPlaneFits(l, kh, kw, oh, ow, 1, 1, 1, 1) != small)
+            Fail($"QConv small-plane path for c={c} k={k} {kh}x{kw} {h}x{width} p={pt},{pl}: taken {!small}, expected {small}");
+        ConvCase(r, bn, c, k, group, kh, kw, 1, 1, 1, 1, pt, pl, h, width);
+    }
+
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)
     {
         {
@@ -607,7 +638,13 @@ public static partial class Int8Checks
         foreach (var (planes, h, width, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr) in new[]
         {
             (3, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),   // ResNet stem pool 112 -> 56
-            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4
+            (5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // digits 8 -> 4 (2x2/2 path: 4-byte rows)
+            (32, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),      // the digits layer itself
+            (1, 2, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2, 4 input bytes: per-byte column pairs, per-byte rows
+            (3, 4, 6, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2, 72 input bytes: an overlapping last 64-byte step
+            (2, 6, 40, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),      // 2x2/2, 20-wide output rows: an overlapping 16-byte step
+            (3, 64, 200, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),    // 2x2/2, 20 output rows per buffer chunk: several chunks
+            (2, 9, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0),       // 2x2/2 with an odd height: not the 2x2 path
             (2, 9, 71, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),      // stride 1, ow 71: two steps and an overlapping end
             (2, 7, 45, 3, 2, 2, 2, 2, 1, 0, 1, 0, 1),      // stride 2, ow 23: an overlapping end
             (1, 3, 35, 2, 5, 1, 3, 1, 2, 1, 4, 0, 4),      // stride 3, dilation 2: the per-output column pass
@@ -615,6 +652,9 @@ public static partial class Int8Checks
         })
         {
             int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+            // The 2x2/2 path is taken exactly for unpadded 2x2/2 pools of even planes.
+            bool twoByTwo = kh == 2 && kw == 2 && sh == 2 && sw == 2 && pt + pl + pb + pr == 0 && h % 2 == 0 && width % 2 == 0;
+            if (QPool.Pool2x2Fits(h, width, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw) != twoByTwo) Fail($"QPool 2x2/2 path for h={h} w={width}: expected taken={twoByTwo}");
             var x = Bytes(r, planes * h * width);
             byte[] Run(QIsa p)
             {
@@ -692,7 +732,8 @@ public static partial class Int8Checks
         var r = new Random(11);
         for (int it = 0; it < 60; it++)
         {
-            int ch = r.Next(1, 5), spatial = r.Next(1, 200);
+            // 16 (the digits CNN's 4x4 plane: no 32-byte step on AVX2) and 48 (one step and a 16-byte scalar tail).
+            int ch = r.Next(1, 5), spatial = it < 2 ? 16 + 32 * it : r.Next(1, 200);
             var x = Bytes(r, ch * spatial);
             int xz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
             int m = r.Next(2) == 0 ? 1 << 30 : Multiplier(r), s = r.Next(-3, 2);

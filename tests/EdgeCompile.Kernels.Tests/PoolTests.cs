@@ -36,6 +36,31 @@ public class PoolTests
         Assert.True(vectorRows > 40, $"coverage: {vectorRows}");
     }
 
+    /// <summary>
+    /// The 2x2 stride-2 path over the flat tensor (the digits CNN's 32x8x8 pool, tiny, odd and wide rows, several buffer
+    /// chunks), with NaN, -0 and +0 sprinkled in: the path is taken for each shape, and bit-identical to the reference.
+    /// </summary>
+    [Fact]
+    public void MaxPool2x2Stride2MatchesScalarReferenceExactly()
+    {
+        var r = new Random(57);
+        foreach (var (n, c, h, w) in new[] { (1, 32, 8, 8), (1, 1, 2, 2), (2, 3, 4, 6), (1, 2, 6, 20), (1, 3, 64, 200), (1, 5, 4, 8), (1, 1, 2, 8200) })
+        {
+            int oh = h / 2, ow = w / 2;
+            Assert.Equal(w <= 4096, QPool.Pool2x2Fits(h, w, 2, 2, oh, ow, 2, 2, 0, 0, 1, 1));
+            var x = Check.Data(r, n * c * h * w);
+            for (int i = 0; i < x.Length; i += r.Next(5, 40)) x[i] = r.Next(3) switch { 0 => float.NaN, 1 => -0f, _ => 0f };
+            var expected = new float[n * c * oh * ow];
+            Pool.MaxPool2DScalar(x, expected, n, c, h, w, 2, 2, oh, ow, 2, 2, 0, 0, 1, 1);
+            foreach (var isa in Check.FastPaths())
+            {
+                var y = new float[expected.Length];
+                Pool.MaxPool2DCore(x, y, n, c, h, w, 2, 2, oh, ow, 2, 2, 0, 0, 1, 1, isa);
+                Check.Exact(expected, y, $"MaxPool 2x2/2 {c}x{h}x{w} {isa}");
+            }
+        }
+    }
+
     [Fact]
     public void MaxPoolMatchesScalarReferenceExactly()
     {

@@ -207,8 +207,9 @@ public static partial class QConv
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
         int taps = kh * kw, phasePlane = l.WindowRows * l.Wp, chanStride = strideH * strideW * phasePlane;
         // Windowed tiles: each tap's offset in its channel's phase planes, once per call (the same for every tile; larger
-        // kernels compute it per row with WindowRow).
-        Span<int> tapOff = l.Windowed && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
+        // kernels compute it per row with WindowRow; the small-plane path has its own table).
+        bool small = SmallPlaneFits(l, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW);
+        Span<int> tapOff = l.Windowed && !small && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
         if (!tapOff.IsEmpty)
             for (int t = 0; t < taps; t++)
             {
@@ -220,6 +221,12 @@ public static partial class QConv
             {
                 var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
                 var wg = packedW.Slice(g * pl, pl);
+                if (small)
+                {
+                    SmallPlaneAvx2(xg, xZero, wg, bb, l, wide, panel, rest, cg, h, width, kh, kw, oh, ow, padTop, padLeft, kg, g * kg, b * k + g * kg, wideTile,
+                        bias, multiplier, shift, yZero, qmin, qmax, y);
+                    continue;
+                }
                 int tiles = !l.Windowed ? (ohw + l.Tile - 1) / l.Tile : (oh + l.Rows - 1) / l.Rows;
                 for (int t = 0; t < tiles; t++)
                 {

@@ -78,6 +78,11 @@ public static class QPool
         isa = QPaths.NoDot(isa);
         if (max && isa == QIsa.Avx2)
         {
+            if (Pool2x2Fits(h, width, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW))
+            {
+                MaxPool2x2Avx2(x, y, n * c * oh, width);
+                return;
+            }
             int len = MaxRowLength(width, ow, kw, strideW, padLeft, dilationW);
             if (len <= MaxRowBytes)
             {
@@ -209,6 +214,80 @@ public static class QPool
                         Unsafe.Add(ref yr, ox) = b;
                     }
                 }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- AVX2 max pooling 2x2, stride 2, no padding, even planes
+    //
+    // With h = 2 oh and width = 2 ow, the planes are one stack of n c oh row pairs, and column pairs (2j, 2j + 1) never cross
+    // a row: so the horizontal maxima are taken over the flat tensor, 64 input bytes per step whatever the row width (8-wide
+    // rows of the digits CNN are otherwise 4 outputs per row), into a stack buffer, then each output row is the maximum of
+    // two consecutive ow-byte rows of that buffer.
+
+    /// <summary>Output rows per chunk of <see cref="MaxPool2x2Avx2"/>'s buffer (a chunk's input rows are 2 * width bytes each).</summary>
+    private const int Pool2x2Buffer = 4096;
+
+    /// <summary>True when <see cref="WindowCore"/>'s AVX2 max pooling takes <see cref="MaxPool2x2Avx2"/> (2x2 window, stride 2,
+    /// dilation 1, no padding, planes of exactly 2 oh x 2 ow, a row pair within the buffer).</summary>
+    internal static bool Pool2x2Fits(int h, int width, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
+        int dilationH, int dilationW)
+        => kh == 2 && kw == 2 && strideH == 2 && strideW == 2 && dilationH == 1 && dilationW == 1 && padTop == 0 && padLeft == 0
+           && oh >= 1 && ow >= 1 && h == 2 * oh && width == 2 * ow && width <= Pool2x2Buffer;
+
+    /// <summary>
+    /// 2x2 stride-2 max pooling of <paramref name="rows"/> output rows (all planes): chunks of output rows whose input
+    /// (2 * width bytes each) fits the buffer; per chunk the column-pair maxima of its input bytes (the last 64-byte step
+    /// overlapping), then the row-pair maxima (16 outputs per step; narrower rows one 16-byte step whose bytes past the row
+    /// are rewritten by the next row, or per byte where the 16 bytes would pass the end of y). Stack: Pool2x2Buffer + 16 bytes.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void MaxPool2x2Avx2(ReadOnlySpan<byte> x, Span<byte> y, int rows, int width)
+    {
+        Span<byte> buf = stackalloc byte[Pool2x2Buffer + 16];
+        int ow = width / 2, chunk = Math.Max(1, Pool2x2Buffer / width);
+        ref byte x0 = ref MemoryMarshal.GetReference(x);
+        ref byte y0 = ref MemoryMarshal.GetReference(y);
+        ref byte hb = ref MemoryMarshal.GetReference(buf);
+        var lowBytes = Vector256.Create((ushort)0xFF);
+        for (int r0 = 0; r0 < rows; r0 += chunk)
+        {
+            int nr = Math.Min(chunk, rows - r0), inLen = 2 * nr * width;   // input bytes of the chunk; buffer: inLen / 2 <= Pool2x2Buffer
+            ref byte src = ref Unsafe.Add(ref x0, (nint)r0 * 2 * width);
+            if (inLen >= 64)
+                for (int i = 0; ; i += 64)
+                {
+                    if (i + 64 > inLen) i = inLen - 64;   // even: pairs stay aligned
+                    var a = Vector256.LoadUnsafe(ref src, (nuint)i).AsUInt16();
+                    var b = Vector256.LoadUnsafe(ref src, (nuint)(i + 32)).AsUInt16();
+                    var ma = Avx2.Max(Avx2.And(a, lowBytes), Avx2.ShiftRightLogical(a, 8));
+                    var mb = Avx2.Max(Avx2.And(b, lowBytes), Avx2.ShiftRightLogical(b, 8));
+                    // packus interleaves 128-bit lanes (a.lo b.lo a.hi b.hi): restore the order of the quadwords.
+                    Avx2.Permute4x64(Avx2.PackUnsignedSaturate(ma.AsInt16(), mb.AsInt16()).AsUInt64(), 0b_11_01_10_00).AsByte().StoreUnsafe(ref hb, (nuint)(i / 2));
+                    if (i + 64 >= inLen) break;
+                }
+            else
+                for (int i = 0; i < inLen; i += 2) Unsafe.Add(ref hb, i / 2) = Math.Max(Unsafe.Add(ref src, i), Unsafe.Add(ref src, i + 1));
+            ref byte dst = ref Unsafe.Add(ref y0, (nint)r0 * ow);
+            int yLeft = y.Length - r0 * ow;
+            for (int r = 0; r < nr; r++)
+            {
+                ref byte top = ref Unsafe.Add(ref hb, 2 * r * ow);
+                ref byte d = ref Unsafe.Add(ref dst, r * ow);
+                if (ow >= 16)
+                {
+                    for (int j = 0; ; j += 16)
+                    {
+                        if (j + 16 > ow) j = ow - 16;
+                        Vector128.Max(Vector128.LoadUnsafe(ref top, (nuint)j), Vector128.LoadUnsafe(ref top, (nuint)(j + ow))).StoreUnsafe(ref d, (nuint)j);
+                        if (j + 16 >= ow) break;
+                    }
+                }
+                else if (r * ow + 16 <= yLeft)
+                    // Reads up to 16 bytes past the row pair: inside the buffer's 16 bytes of slack at the end.
+                    Vector128.Max(Vector128.LoadUnsafe(ref top), Vector128.LoadUnsafe(ref top, (nuint)ow)).StoreUnsafe(ref d);
+                else
+                    for (int j = 0; j < ow; j++) Unsafe.Add(ref d, j) = Math.Max(Unsafe.Add(ref top, j), Unsafe.Add(ref top, j + ow));
             }
         }
     }
