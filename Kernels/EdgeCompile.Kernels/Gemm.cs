@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeCompile.Kernels;
 
@@ -582,6 +583,7 @@ public static partial class Gemm
         ref float rtail = ref rowOuter ? ref Unsafe.Add(ref rp, StripFloats * RowOuterMaxStrips) : ref rp;
         ref float rc = ref MemoryMarshal.GetReference(c);
         bool hasBias = firstInit == InitBias;
+        bool prefetchA = csA == 1 && Sse.IsSupported;
         int pc = 0;
         do
         {
@@ -608,6 +610,7 @@ public static partial class Gemm
                 {
                     ref float ai = ref Unsafe.Add(ref ak, i * rsA);
                     ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                    if (prefetchA && i + 8 < m8) PrefetchRows8(ref Unsafe.Add(ref ai, 8 * rsA), rsA, kc);
                     for (int s = 0; s < strips; s++)
                         StripTile512(ref ai, rsA, csA, ref Unsafe.Add(ref rp, s * StripFloats), c, ref rc, ldc, i, s * 16, Math.Min(16, n - s * 16),
                             kc, init, ref bi, inRegisters, perTile, act, p0, p1, tile);
@@ -623,6 +626,7 @@ public static partial class Gemm
                     {
                         ref float ai = ref Unsafe.Add(ref ak, i * rsA);
                         ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                        if (prefetchA && i + 8 < m8) PrefetchRows8(ref Unsafe.Add(ref ai, 8 * rsA), rsA, kc);
                         for (int t = 0; t < tailW; t++)
                             DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rtail, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
                                 tailAct, p0, p1);
@@ -632,13 +636,34 @@ public static partial class Gemm
                     int w = Math.Min(16, n - j);
                     PackStrip512(ref Unsafe.Add(ref bk, j), ldb, w, kc, ref rp);
                     for (int i = 0; i < m8; i += 8)
+                    {
+                        // The first pass over A (the dot tail's, else the first strip's) reads each 8-row block for the
+                        // first time (cold: a layer's weights): fetch the next block into L2 while this one is computed.
+                        if (prefetchA && !dotTail && j == 0 && i + 8 < m8) PrefetchRows8(ref Unsafe.Add(ref ak, (i + 8) * rsA), rsA, kc);
                         StripTile512(ref Unsafe.Add(ref ak, i * rsA), rsA, csA, ref rp, c, ref rc, ldc, i, j, w, kc, init,
                             ref Unsafe.Add(ref rbias, hasBias ? i : 0), inRegisters, perTile, act, p0, p1, tile);
+                    }
                 }
             }
             pc += kc;
         }
         while (pc < k);
+    }
+
+    /// <summary>
+    /// Asks for the cache lines of 8 rows of A (row stride rsA, kc floats each, contiguous) to be brought into L2
+    /// (prefetcht1; a hint: no fault, no effect on results). A block of weights read once per call is short (a
+    /// 160-float row is 10 lines), too short for the hardware's stream prefetcher to run ahead of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchRows8(ref float a, int rsA, int kc)
+    {
+        for (int r = 0; r < 8; r++)
+        {
+            float* row = (float*)Unsafe.AsPointer(ref Unsafe.Add(ref a, r * rsA));
+            for (int p = 0; p < kc; p += 16) Sse.Prefetch1(row + p);
+            Sse.Prefetch1(row + kc - 1);
+        }
     }
 
     /// <summary>Copies a kc x w block of B (row stride ldb, w &lt;= 16) into dst as kc rows of 16, zero-padded past w.</summary>
