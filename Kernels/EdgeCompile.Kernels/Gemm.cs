@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EdgeCompile.Kernels;
 
@@ -268,6 +269,7 @@ public static partial class Gemm
         ref float rp = ref MemoryMarshal.GetReference(panel);
         ref float rc = ref MemoryMarshal.GetReference(c);
         int n16 = n;   // a multiple of 16 (the caller handles the rest)
+        bool prefetchA = csA == 1 && Sse.IsSupported;
         int pc = 0;
         do
         {
@@ -290,6 +292,8 @@ public static partial class Gemm
                 int i = 0;
                 for (; i <= m - 4; i += 4)
                 {
+                    // The first strip reads each 4-row block of A (the weights, cold) first: fetch the next one meanwhile.
+                    if (prefetchA && j == 0 && i + 8 <= m) PrefetchRows(ref Unsafe.Add(ref ak, (i + 4) * rsA), rsA, 4, kc);
                     Kernel4x16(ref ak, rsA, csA, ref rp, 16, ref rc, ldc, i, j, kc, init, ref rbias, inRegisters, p0, p1);
                     if (last && act != Activation.None && inRegisters == Activation.None)
                         for (int r = 0; r < 4; r++) ActivationKernel.ApplyInPlace(act, c.Slice((i + r) * ldc + j, 16), p0, p1, isa);
@@ -582,6 +586,7 @@ public static partial class Gemm
         ref float rtail = ref rowOuter ? ref Unsafe.Add(ref rp, StripFloats * RowOuterMaxStrips) : ref rp;
         ref float rc = ref MemoryMarshal.GetReference(c);
         bool hasBias = firstInit == InitBias;
+        bool prefetchA = csA == 1 && Sse.IsSupported;
         int pc = 0;
         do
         {
@@ -608,6 +613,7 @@ public static partial class Gemm
                 {
                     ref float ai = ref Unsafe.Add(ref ak, i * rsA);
                     ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                    if (prefetchA && i + 8 < m8) PrefetchRows(ref Unsafe.Add(ref ai, 8 * rsA), rsA, 8, kc);
                     for (int s = 0; s < strips; s++)
                         StripTile512(ref ai, rsA, csA, ref Unsafe.Add(ref rp, s * StripFloats), c, ref rc, ldc, i, s * 16, Math.Min(16, n - s * 16),
                             kc, init, ref bi, inRegisters, perTile, act, p0, p1, tile);
@@ -623,6 +629,7 @@ public static partial class Gemm
                     {
                         ref float ai = ref Unsafe.Add(ref ak, i * rsA);
                         ref float bi = ref Unsafe.Add(ref rbias, hasBias ? i : 0);
+                        if (prefetchA && i + 8 < m8) PrefetchRows(ref Unsafe.Add(ref ai, 8 * rsA), rsA, 8, kc);
                         for (int t = 0; t < tailW; t++)
                             DotTile8x1(ref ai, rsA, ref Unsafe.Add(ref rtail, t * KBlock), kc, ref Unsafe.Add(ref rc, i * ldc + nVec + t), ldc, init, ref bi,
                                 tailAct, p0, p1);
@@ -632,13 +639,34 @@ public static partial class Gemm
                     int w = Math.Min(16, n - j);
                     PackStrip512(ref Unsafe.Add(ref bk, j), ldb, w, kc, ref rp);
                     for (int i = 0; i < m8; i += 8)
+                    {
+                        // The first pass over A (the dot tail's, else the first strip's) reads each 8-row block for the
+                        // first time (cold: a layer's weights): fetch the next block into L2 while this one is computed.
+                        if (prefetchA && !dotTail && j == 0 && i + 8 < m8) PrefetchRows(ref Unsafe.Add(ref ak, (i + 8) * rsA), rsA, 8, kc);
                         StripTile512(ref Unsafe.Add(ref ak, i * rsA), rsA, csA, ref rp, c, ref rc, ldc, i, j, w, kc, init,
                             ref Unsafe.Add(ref rbias, hasBias ? i : 0), inRegisters, perTile, act, p0, p1, tile);
+                    }
                 }
             }
             pc += kc;
         }
         while (pc < k);
+    }
+
+    /// <summary>
+    /// Asks for the cache lines of <paramref name="rows"/> rows of A (row stride rsA, kc floats each, contiguous) to be
+    /// brought into L2 (prefetcht1; a hint: no fault, no effect on results). A block of weights read once per call is
+    /// short (a 160-float row is 10 lines), too short for the hardware's stream prefetcher to run ahead of it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void PrefetchRows(ref float a, int rsA, int rows, int kc)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = (float*)Unsafe.AsPointer(ref Unsafe.Add(ref a, r * rsA));
+            for (int p = 0; p < kc; p += 16) Sse.Prefetch1(row + p);
+            Sse.Prefetch1(row + kc - 1);
+        }
     }
 
     /// <summary>Copies a kc x w block of B (row stride ldb, w &lt;= 16) into dst as kc rows of 16, zero-padded past w.</summary>

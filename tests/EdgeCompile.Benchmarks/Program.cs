@@ -26,7 +26,7 @@ public static class Program
         new("pruning", "pruning [--quick] [--no-write]",
             "Pruned (Channels:0.3) against unpruned variants of the digits CNN (float and int8), MobileNetV2 and ResNet-18: latency, MACs, stored weight bytes; rewrites the pruning table in docs/benchmarks.md.",
             Suite.PruningBenchmarks.Command),
-        new("profile", "profile <model> [--int8] [--runs N]",
+        new("profile", "profile <model> [--int8] [--runs N] [--all]",
             "Per-layer timings of the compiled model (each kernel call of its plan timed by hand) next to ONNX Runtime's per-node profile; --int8: the int8 variant against ORT on its QDQ export.",
             Suite.LayerProfile.Run),
         new("kernels", "kernels [--quick] [--filter GLOB]",

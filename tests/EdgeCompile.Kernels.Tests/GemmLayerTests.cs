@@ -60,6 +60,26 @@ public class GemmLayerTests
         public static Activation Act => Activation.HardSwish; public static float P0 => 0f; public static float P1 => 0f;
     }
 
+    // MobileNetV2's classifier: weights of 1 MiB and more take the loop that prefetches the next eight rows.
+    private struct Classifier : IGemmLayer
+    {
+        public static int M => 1; public static int K => 1280; public static int N => 1000;
+        public static bool TransA => false; public static bool TransB => true;
+        public static float Alpha => 1f; public static float Beta => 1f;
+        public static int CRows => 1; public static int CCols => 1000;
+        public static Activation Act => Activation.None; public static float P0 => 0f; public static float P1 => 0f;
+    }
+
+    // Prefetching too, with a dot-product tail (k not a multiple of 8) and outputs past the last multiple of 8.
+    private struct LargeRagged : IGemmLayer
+    {
+        public static int M => 1; public static int K => 263; public static int N => 1001;
+        public static bool TransA => false; public static bool TransB => true;
+        public static float Alpha => 0.5f; public static float Beta => 2f;
+        public static int CRows => 1; public static int CCols => 1;
+        public static Activation Act => Activation.LeakyRelu; public static float P0 => 0.1f; public static float P1 => 0f;
+    }
+
     // Not a matrix-vector product: forwarded to the general path.
     private struct General : IGemmLayer
     {
@@ -70,7 +90,9 @@ public class GemmLayerTests
         public static Activation Act => Activation.HardSigmoid; public static float P0 => 0.2f; public static float P1 => 0.5f;
     }
 
-    private static void CheckLayer<T>(int seed) where T : struct, IGemmLayer
+    /// <summary><paramref name="abs"/>: the absolute tolerance (default 1e-5; the long dot products use 1e-5 per unit of
+    /// sqrt(k), as the GEMM tile tests: the lanes reorder a sum of k products of values in [-1, 1]).</summary>
+    private static void CheckLayer<T>(int seed, float abs = Check.Abs) where T : struct, IGemmLayer
     {
         var r = new Random(seed);
         var a = Check.Data(r, T.M * T.K);
@@ -82,13 +104,13 @@ public class GemmLayerTests
 
         var y = new float[expected.Length];
         Gemm.Run<T>(a, b, c, y);
-        Check.Close(expected, y, typeof(T).Name + " Run<T>");
+        Check.Close(expected, y, typeof(T).Name + " Run<T>", abs: abs);
         if (T.M == 1 && T.TransB && !T.TransA)
             foreach (var isa in new[] { Isa.Scalar }.Concat(KernelPaths.IsSupported(Isa.Vector256) ? [Isa.Vector256] : Array.Empty<Isa>()))
             {
                 Array.Clear(y);
                 Gemm.RowTimesTransposed<T>(a, b, c, y, isa);
-                Check.Close(expected, y, $"{typeof(T).Name} RowTimesTransposed {isa}");
+                Check.Close(expected, y, $"{typeof(T).Name} RowTimesTransposed {isa}", abs: abs);
             }
     }
 
@@ -98,6 +120,17 @@ public class GemmLayerTests
     [Fact] public void GeneralShapeMatchesReference() => CheckLayer<General>(4);
     [Fact] public void ReducedLayerMatchesReference() => CheckLayer<Reduced>(5);
     [Fact] public void ReducedLayerWithoutCMatchesReference() => CheckLayer<ReducedNoC>(6);
+
+    [Fact]
+    public void LargeLayersPrefetchingTheirWeightsMatchReference()
+    {
+        // Both shapes are above the prefetch threshold (the loop with the prefetches is the one they run).
+        Assert.True((long)Classifier.K * Classifier.N >= Gemm.MatVecPrefetchMinFloats);
+        Assert.True((long)LargeRagged.K * LargeRagged.N >= Gemm.MatVecPrefetchMinFloats);
+        Assert.True((long)Mlp.K * Mlp.N < Gemm.MatVecPrefetchMinFloats);
+        CheckLayer<Classifier>(7, 1e-5f * MathF.Sqrt(Classifier.K));
+        CheckLayer<LargeRagged>(8, 1e-5f * MathF.Sqrt(LargeRagged.K));
+    }
 
     [Fact]
     public void WrongSpanLengthsThrowNamingTheArgument()

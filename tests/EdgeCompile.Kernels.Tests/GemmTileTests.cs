@@ -44,6 +44,8 @@ public class GemmTileTests
     [InlineData(512, 333, 49)]   // a ResNet stage-4 3x3 convolution's im2col chunk: rows outermost (Gemm.RowOuterMaxStrips)
     [InlineData(32, 300, 40)]    // rows outermost with a zero-padded 8-wide last strip
     [InlineData(24, 520, 64)]    // four strips: one past the rows-outermost limit
+    [InlineData(960, 160, 49)]   // MobileNetV2's 7x7 expansion: rows outermost, each next 8-row block of A prefetched
+    [InlineData(96, 576, 196)]   // MobileNetV2's 14x14 projection: dot tail first (prefetching A), then the strips
     public void Model_shapes_match_in_order_sums(int m, int k, int n)
     {
         for (int mode = 0; mode < 3; mode++)

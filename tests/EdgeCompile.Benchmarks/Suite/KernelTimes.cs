@@ -35,6 +35,7 @@ public static class KernelTimes
         Gemm("Gemm 512x512x512", 512, 512, 512, reps);
         Gemm("Gemm 128x256x1024 (transformer FFN1)", 128, 256, 1024, reps);
         Gemm("Gemm 128x1024x256 (transformer FFN2)", 128, 1024, 256, reps);
+        Classifier("Gemm<TLayer> 1x1280x1000 (MobileNetV2 classifier, 8 weight copies: from memory)", reps);
         Conv("Conv 64->64 56x56 3x3 (ResNet stage 1)", 64, 56, 64, 3, 1, 1, reps);
         Conv("Conv 128->128 28x28 3x3 (ResNet stage 2)", 128, 28, 128, 3, 1, 1, reps);
         Conv("Conv 256->256 14x14 3x3 (ResNet stage 3)", 256, 14, 256, 3, 1, 1, reps);
@@ -45,6 +46,18 @@ public static class KernelTimes
         Conv("Conv 320->1280 7x7 1x1 (MobileNetV2)", 320, 7, 1280, 1, 1, 1, reps);
         Conv("Conv 96->576 14x14 1x1 (MobileNetV2)", 96, 14, 576, 1, 1, 1, reps);
         Conv("Conv 3->32 224x224 3x3/2 (MobileNetV2 stem)", 3, 224, 32, 3, 2, 1, reps);
+        // Every pointwise (1x1) shape of MobileNetV2 with its activation (Clip(0, 6) after the expansions, none after the
+        // projections), and their sum weighted by how often each occurs (34 layers).
+        double pwTotal = 0;
+        bool allPw = true;
+        foreach (var (ch, hw, kOut, count) in MobileNetV2Pointwise)
+        {
+            var act = kOut > ch ? Activation.Clip : Activation.None;
+            double t = Pointwise($"Conv pw {ch}->{kOut} {hw}x{hw} 1x1{(act == Activation.Clip ? " clip" : "")} (MobileNetV2 x{count})", ch, hw, kOut, act, reps);
+            if (double.IsNaN(t)) allPw = false; else pwTotal += count * t;
+        }
+        if (allPw)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"Conv pw: MobileNetV2's 34 layers (sum)",-44} {pwTotal * 1e6,10:F1} µs"));
         // Every depthwise shape of MobileNetV2 (Clip(0, 6) fused, as in the model), and their sum weighted by how often
         // each occurs (13 stride-1 and 4 stride-2 layers); then one plane alone, repeated (input and output stay in
         // L1/L2), against the per-plane time of the whole layer, to separate the arithmetic from the memory traffic.
@@ -76,6 +89,26 @@ public static class KernelTimes
         Time(name, 2.0 * m * k * n, reps, () => EdgeCompile.Kernels.Gemm.Run(a, b, [], y, m, k, n, false, false, 1f, 1f, 0, 0, Activation.None, 0f, 0f));
     }
 
+    /// <summary>MobileNetV2's classifier as the generated code calls it (the layer-specialized matrix-vector kernel).</summary>
+    private struct MobileNetClassifier : IGemmLayer
+    {
+        public static int M => 1; public static int K => 1280; public static int N => 1000;
+        public static bool TransA => false; public static bool TransB => true; public static float Alpha => 1f; public static float Beta => 1f;
+        public static int CRows => 1; public static int CCols => 1000; public static Activation Act => Activation.None; public static float P0 => 0f; public static float P1 => 0f;
+    }
+
+    /// <summary>The classifier over 8 copies of its weights in turn (40 MB, more than the L3), so each call reads them from
+    /// memory as inside the model, where the other layers' data has evicted them.</summary>
+    private static void Classifier(string name, int reps)
+    {
+        if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
+        var r = new Random(4);
+        float[] a = Fill(r, 1280), c = Fill(r, 1000), y = new float[1000];
+        float[][] w = Enumerable.Range(0, 8).Select(_ => Fill(r, 1280 * 1000)).ToArray();
+        int next = 0;
+        Time(name, 2.0 * 1280 * 1000, reps, () => EdgeCompile.Kernels.Gemm.Run<MobileNetClassifier>(a, w[next++ & 7], c, y));
+    }
+
     private static void Conv(string name, int c, int hw, int kOut, int ks, int stride, int group, int reps)
     {
         if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return;
@@ -84,6 +117,24 @@ public static class KernelTimes
         float[] x = Fill(r, c * hw * hw), w = Fill(r, kOut * (c / group) * ks * ks), bias = Fill(r, kOut), y = new float[kOut * o * o];
         double flops = 2.0 * kOut * (c / group) * ks * ks * o * o;
         Time(name, flops, reps, () => EdgeCompile.Kernels.Conv.Conv2D(x, w, bias, y, 1, c, hw, hw, kOut, ks, ks, o, o, stride, stride, pad, pad, 1, 1, group, Activation.Relu, 0f, 0f));
+    }
+
+    /// <summary>MobileNetV2's pointwise (1x1) layers: input channels, plane size, output channels, how many layers have the shape.</summary>
+    private static readonly (int C, int Hw, int K, int Count)[] MobileNetV2Pointwise =
+    [
+        (32, 112, 16, 1), (16, 112, 96, 1), (96, 56, 24, 1), (24, 56, 144, 2), (144, 56, 24, 1), (144, 28, 32, 1),
+        (32, 28, 192, 3), (192, 28, 32, 2), (192, 14, 64, 1), (64, 14, 384, 4), (384, 14, 64, 3), (384, 14, 96, 1),
+        (96, 14, 576, 3), (576, 14, 96, 2), (576, 7, 160, 1), (160, 7, 960, 3), (960, 7, 160, 2), (960, 7, 320, 1),
+        (320, 7, 1280, 1),
+    ];
+
+    /// <summary>A 1x1 convolution with bias and <paramref name="act"/> (Clip(0, 6) or none); the median seconds, NaN when filtered out.</summary>
+    private static double Pointwise(string name, int c, int hw, int kOut, Activation act, int reps)
+    {
+        if (s_only is not null && !name.Contains(s_only, StringComparison.Ordinal)) return double.NaN;
+        var r = new Random(2);
+        float[] x = Fill(r, c * hw * hw), w = Fill(r, kOut * c), bias = Fill(r, kOut), y = new float[kOut * hw * hw];
+        return Time(name, 2.0 * kOut * c * hw * hw, reps, () => EdgeCompile.Kernels.Conv.Conv2D(x, w, bias, y, 1, c, hw, hw, kOut, 1, 1, hw, hw, 1, 1, 0, 0, 1, 1, 1, act, 0f, 6f));
     }
 
     /// <summary>MobileNetV2's depthwise 3x3 layers: channels, input size, stride, how many layers have the shape.</summary>

@@ -21,13 +21,14 @@ public static class LayerProfile
 
     public static int Run(string[] args)
     {
-        if (args.Length == 0) throw new UsageException("expected <model> [--int8] [--runs N].");
+        if (args.Length == 0) throw new UsageException("expected <model> [--int8] [--runs N] [--all].");
         var m = Catalog.Get(args[0]);
         int runs = 50;
-        bool int8 = false;
+        bool int8 = false, all = false;
         for (int i = 1; i < args.Length; i++)
         {
             if (args[i] == "--int8") int8 = true;
+            else if (args[i] == "--all") all = true;
             else if (args[i] == "--runs" && i + 1 < args.Length) runs = int.Parse(args[++i], Inv);
             else throw new UsageException($"unknown option '{args[i]}'.");
         }
@@ -54,6 +55,7 @@ public static class LayerProfile
 
         // ONNX Runtime's profiler: per-node kernel times ("<node>_kernel_time" events).
         var ortNodes = new Dictionary<string, (string Op, List<double> Us)>();
+        var ortOrder = new List<string>();
         using (var ort = new OrtRunner(int8 ? m.Int8Onnx : m.OnnxPath, input, m.OutputLength, Path.Combine(Path.GetTempPath(), $"ort-profile-{m.Name}")))
         {
             for (int w = 0; w < 5; w++) ort.Run();
@@ -67,7 +69,7 @@ public static class LayerProfile
                 if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
                 name = name[..^"_kernel_time".Length];
                 string op = e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out var o) ? o.GetString()! : "?";
-                if (!ortNodes.TryGetValue(name, out var entry)) ortNodes[name] = entry = (op, []);
+                if (!ortNodes.TryGetValue(name, out var entry)) { ortNodes[name] = entry = (op, []); ortOrder.Add(name); }
                 entry.Us.Add(e.GetProperty("dur").GetDouble());
             }
             File.Delete(file);
@@ -91,6 +93,17 @@ public static class LayerProfile
             var match = ortMedian.Where(kv => kv.Key == c.Node || kv.Key.StartsWith(c.Node + "_", StringComparison.Ordinal)).Select(kv => kv.Value.Us).DefaultIfEmpty(double.NaN).Sum();
             string gflops = c.Macs > 0 ? string.Create(Inv, $"{2 * c.Macs / us / 1000,5:F1}") : "    -";
             Console.WriteLine(string.Create(Inv, $"  #{c.Index,-3} {c.Node,-20} {c.Kernel,-18} {c.Shape,-24} {us,9:F1} {gflops} | {match,9:F1}"));
+        }
+        if (all)
+        {
+            // Every call in plan order, then every ORT node in execution order (ORT renames the nodes it fuses, so the
+            // two lists are matched by position, by eye).
+            Console.WriteLine("All EdgeCompile calls in order: µs, GFLOPS");
+            foreach (var (c, us) in ours)
+                Console.WriteLine(string.Create(Inv, $"  #{c.Index,-3} {c.Node,-20} {c.Kernel,-18} {c.Shape,-24} {us,9:F1} {(c.Macs > 0 ? 2 * c.Macs / us / 1000 : 0),5:F1}"));
+            Console.WriteLine("All ORT nodes in execution order: µs");
+            foreach (var name in ortOrder)
+                Console.WriteLine(string.Create(Inv, $"  {name,-40} {ortMedian[name].Op,-20} {ortMedian[name].Us,9:F1}"));
         }
         Console.WriteLine("ORT nodes: " + string.Join(", ", ortMedian.OrderByDescending(kv => kv.Value.Us).Take(8).Select(kv => string.Create(Inv, $"{kv.Key} ({kv.Value.Op}) {kv.Value.Us:F0} µs"))));
         return 0;
