@@ -15,16 +15,19 @@ public static partial class Conv
     /// <summary>Taps (input channels x kh x kw) of one weight chunk: the chunk's weights, transposed to [tap][32 channels], are 32 KiB of stack.</summary>
     internal const int ChannelTileChunkTaps = 256;
 
-    /// <summary>Floats of zero-padded input rows on the stack (48 KiB), also the scratch that turns a finished 32-channel block into NCHW.</summary>
-    internal const int ChannelTileBufferFloats = 12288;
+    /// <summary>
+    /// Floats of zero-padded input rows on the stack (49 KiB), also the scratch that turns a finished block of output channels
+    /// into NCHW: 32 channels of up to 392 pixels, 16 channels of up to 784 (a 28x28 plane).
+    /// </summary>
+    internal const int ChannelTileBufferFloats = 12544;
 
     /// <summary>Output pixels of the tile (one zmm accumulator pair per pixel): rows are cut into runs of 7 (7, 14, 28 and 56 are multiples).</summary>
     internal const int ChannelTilePixels = 7;
 
     /// <summary>
     /// Output planes the path takes: at least 98 pixels, so that each transposed weight is used often enough to pay for its
-    /// transposition (a 7x7 plane, 49 pixels, is not), and at most <see cref="ChannelTileBufferFloats"/> / 32 = 384 pixels, so
-    /// that a finished 32-channel block fits the scratch.
+    /// transposition (a 7x7 plane, 49 pixels, is not), and at most <see cref="ChannelTileBufferFloats"/> / 16 = 784 pixels, so
+    /// that a finished block (<see cref="ChannelTileLanes"/> channels) fits the scratch.
     /// </summary>
     internal const int ChannelTileMinPlane = 98;
 
@@ -33,6 +36,12 @@ public static partial class Conv
     /// from 28x28, whose padded rows allow 15-tap chunks, measured at twice the im2col path's time).
     /// </summary>
     internal const int ChannelTileMinChunkTaps = 64;
+
+    /// <summary>
+    /// Output channels per block and tile: 32 (tiles of 32 channels x 7 pixels) when a 32-channel block of the plane fits the
+    /// scratch, else 16 (tiles of 16 channels x 14 pixels: the same 14 accumulators).
+    /// </summary>
+    internal static int ChannelTileLanes(int planeOut) => (long)planeOut * 32 <= ChannelTileBufferFloats ? 32 : 16;
 
     /// <summary>Input channels per chunk: the taps within <see cref="ChannelTileChunkTaps"/>, the padded rows within <see cref="ChannelTileBufferFloats"/>.</summary>
     internal static int ChannelTileChunk(int taps, int paddedRows, int rowFloats)
@@ -43,14 +52,15 @@ public static partial class Conv
 
     /// <summary>
     /// Whether <see cref="Conv2DChannelTiles512"/> runs the shape: the AVX-512 GEMM path, one group, output channels in
-    /// blocks of 32, output rows a multiple of <see cref="ChannelTilePixels"/>, an output plane of
-    /// <see cref="ChannelTileMinPlane"/> to <see cref="ChannelTileBufferFloats"/> / 32 pixels, strideW 1 or 2, and at least
+    /// blocks of <see cref="ChannelTileLanes"/>, output rows a multiple of the tile's 7 (32 lanes) or 14 (16 lanes) pixels, an
+    /// output plane of <see cref="ChannelTileMinPlane"/> to <see cref="ChannelTileBufferFloats"/> / 16 pixels, strideW 1 or 2, and at least
     /// one input channel's taps and padded rows within their stack bounds, with chunks of at least
     /// <see cref="ChannelTileMinChunkTaps"/> taps (or all of them).
     /// </summary>
     internal static bool ChannelTilesApply(Isa isa, int c, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int dilationH, int dilationW, int group)
-        => isa == Isa.Vector512 && group == 1 && c > 0 && k > 0 && k % 32 == 0 && ow > 0 && ow % ChannelTilePixels == 0
-           && (long)oh * ow >= ChannelTileMinPlane && (long)oh * ow * 32 <= ChannelTileBufferFloats && strideW is 1 or 2
+        => isa == Isa.Vector512 && group == 1 && c > 0 && k > 0 && ow > 0
+           && (long)oh * ow >= ChannelTileMinPlane && (long)oh * ow * 16 <= ChannelTileBufferFloats && strideW is 1 or 2
+           && k % ChannelTileLanes(oh * ow) == 0 && ow % (ChannelTileLanes(oh * ow) == 32 ? ChannelTilePixels : 2 * ChannelTilePixels) == 0
            && (long)kh * kw <= ChannelTileChunkTaps
            && (long)ChannelTileRows(oh, kh, strideH, dilationH) * RowTileRowFloats(ow, kw, strideW, dilationW) <= ChannelTileBufferFloats
            && Math.Min(c, ChannelTileChunk(kh * kw, ChannelTileRows(oh, kh, strideH, dilationH), RowTileRowFloats(ow, kw, strideW, dilationW))) * kh * kw
@@ -58,15 +68,16 @@ public static partial class Conv
 
     /// <summary>
     /// Per image, the input channels go in chunks (<see cref="ChannelTileChunk"/>): the chunk's input planes are copied into
-    /// zero-padded stack rows (strideW 2 split into even and odd columns, as for the row tiles), then per block of 32
-    /// output channels the chunk's weights are transposed to [tap][32] on the stack and every 32-channel x 7-pixel tile of
-    /// the output plane is summed over the chunk's taps in 14 zmm registers (two per pixel), starting at the bias (first
-    /// chunk) or at the tile's partial sums, which wait between chunks in the block's own part of y laid out [pixel][32].
+    /// zero-padded stack rows (strideW 2 split into even and odd columns, as for the row tiles), then per block of L = 32
+    /// (16 on planes over 392 pixels, <see cref="ChannelTileLanes"/>) output channels the chunk's weights are transposed to
+    /// [tap][L] on the stack and every tile of the output plane (32 channels x 7 pixels, or 16 x 14) is summed over the
+    /// chunk's taps in 14 zmm registers, starting at the bias (first chunk) or at the tile's partial sums, which wait
+    /// between chunks in the block's own part of y laid out [pixel][L].
     /// After the last chunk each block is turned into NCHW through the stack scratch and the activation applied. Per
     /// output: bias, then the products in the reference's (channel, ky, kx) order; only FMA rounding separates it from the
     /// reference, and taps in the padding add w * 0 instead of being skipped (identical for finite weights, as in
     /// <see cref="Conv2DIm2Col"/>). Stack: <see cref="ChannelTileChunkTaps"/> x 32 floats of weights, its tap offsets, and
-    /// <see cref="ChannelTileBufferFloats"/> floats of rows (81 KiB). Callers have checked <see cref="ChannelTilesApply"/>.
+    /// <see cref="ChannelTileBufferFloats"/> floats of rows (82 KiB). Callers have checked <see cref="ChannelTilesApply"/>.
     /// </summary>
     [SkipLocalsInit]
     internal static void Conv2DChannelTiles512(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
@@ -77,7 +88,7 @@ public static partial class Conv
         int kk = kh * kw, tapsAll = c * kk, planeIn = h * width, planeOut = oh * ow;
         int phase = RowTilePhase(ow, kw, strideW, dilationW), rowFloats = strideW * phase;
         int rowsPerChannel = ChannelTileRows(oh, kh, strideH, dilationH), channelFloats = rowsPerChannel * rowFloats;
-        int chunk = ChannelTileChunk(kk, rowsPerChannel, rowFloats);
+        int chunk = ChannelTileChunk(kk, rowsPerChannel, rowFloats), lanes = ChannelTileLanes(planeOut);
         Span<float> wt = stackalloc float[ChannelTileChunkTaps * 32];
         Span<int> offsets = stackalloc int[ChannelTileChunkTaps];
         Span<float> rows = stackalloc float[ChannelTileBufferFloats];
@@ -106,32 +117,37 @@ public static partial class Conv
                         FillPaddedRow(x, (b * c + ic0 + ic) * planeIn, r - padTop, h, width, padLeft, strideW, phase,
                             rows.Slice(ic * channelFloats + r * rowFloats, rowFloats));
                 bool first = ic0 == 0;
-                for (int ob = 0; ob < k; ob += 32)
+                for (int ob = 0; ob < k; ob += lanes)
                 {
-                    TransposeWeights32(ref Unsafe.Add(ref rw, ob * tapsAll + ic0 * kk), tapsAll, taps, ref rwt);
-                    ref float acc = ref Unsafe.Add(ref yb, ob * planeOut);   // the block's partial sums, [pixel][32]
+                    TransposeWeights(ref Unsafe.Add(ref rw, ob * tapsAll + ic0 * kk), tapsAll, lanes, taps, ref rwt);
+                    ref float acc = ref Unsafe.Add(ref yb, ob * planeOut);   // the block's partial sums, [pixel][lanes]
                     ref float bo = ref Unsafe.Add(ref rbias, hasBias ? ob : 0);
                     for (int oy = 0; oy < oh; oy++)
                     {
                         ref float rowBase = ref Unsafe.Add(ref rr, oy * strideH * rowFloats);
-                        for (int ox = 0; ox < ow; ox += ChannelTilePixels)
-                            ChannelTile32x7(ref rwt, taps, ref Unsafe.Add(ref rowBase, ox), ref ro,
-                                ref Unsafe.Add(ref acc, (oy * ow + ox) * 32), first, hasBias, ref bo);
+                        if (lanes == 32)
+                            for (int ox = 0; ox < ow; ox += ChannelTilePixels)
+                                ChannelTile32x7(ref rwt, taps, ref Unsafe.Add(ref rowBase, ox), ref ro,
+                                    ref Unsafe.Add(ref acc, (oy * ow + ox) * 32), first, hasBias, ref bo);
+                        else
+                            for (int ox = 0; ox < ow; ox += 2 * ChannelTilePixels)
+                                ChannelTile16x14(ref rwt, taps, ref Unsafe.Add(ref rowBase, ox), ref ro,
+                                    ref Unsafe.Add(ref acc, (oy * ow + ox) * 16), first, hasBias, ref bo);
                     }
                 }
             }
-            // Each block from [pixel][32] to [32][pixel] (NCHW) through the scratch (the padded rows are no longer needed).
-            Span<float> scratch = rows.Slice(0, planeOut * 32);
-            for (int ob = 0; ob < k; ob += 32)
+            // Each block from [pixel][lanes] to [lanes][pixel] (NCHW) through the scratch (the padded rows are no longer needed).
+            Span<float> scratch = rows.Slice(0, planeOut * lanes);
+            for (int ob = 0; ob < k; ob += lanes)
             {
-                Span<float> block = y.Slice((b * k + ob) * planeOut, planeOut * 32);
+                Span<float> block = y.Slice((b * k + ob) * planeOut, planeOut * lanes);
                 block.CopyTo(scratch);
                 ref float rs = ref MemoryMarshal.GetReference(scratch);
                 ref float rblk = ref MemoryMarshal.GetReference(block);
-                for (int j = 0; j < 32; j++)
+                for (int j = 0; j < lanes; j++)
                 {
                     ref float dst = ref Unsafe.Add(ref rblk, j * planeOut);
-                    for (int p = 0; p < planeOut; p++) Unsafe.Add(ref dst, p) = Unsafe.Add(ref rs, p * 32 + j);
+                    for (int p = 0; p < planeOut; p++) Unsafe.Add(ref dst, p) = Unsafe.Add(ref rs, p * lanes + j);
                 }
                 if (act != Activation.None) ActivationKernel.ApplyInPlace(act, block, p0, p1, Isa.Vector256);
             }
@@ -139,21 +155,21 @@ public static partial class Conv
     }
 
     /// <summary>
-    /// dst[t * 32 + j] = src[j * ld + t] for t in [0, taps), j in [0, 32): 32 output channels' weight rows (contiguous
-    /// along the taps) into one 32-float row per tap, 8x8 blocks transposed in ymm registers, the taps past the last
-    /// multiple of 8 one at a time.
+    /// dst[t * lanes + j] = src[j * ld + t] for t in [0, taps), j in [0, lanes) (a multiple of 8): the output channels'
+    /// weight rows (contiguous along the taps) into one row per tap, 8x8 blocks transposed in ymm registers, the taps past
+    /// the last multiple of 8 one at a time.
     /// </summary>
-    private static void TransposeWeights32(ref float src, int ld, int taps, ref float dst)
+    private static void TransposeWeights(ref float src, int ld, int lanes, int taps, ref float dst)
     {
         int t8 = taps & ~7;
-        for (int j = 0; j < 32; j += 8)
+        for (int j = 0; j < lanes; j += 8)
         {
             ref float s = ref Unsafe.Add(ref src, j * ld);
             for (int t = 0; t < t8; t += 8)
-                Transpose8x8(ref Unsafe.Add(ref s, t), ld, ref Unsafe.Add(ref dst, t * 32 + j), 32);
+                Transpose8x8(ref Unsafe.Add(ref s, t), ld, ref Unsafe.Add(ref dst, t * lanes + j), lanes);
             for (int t = t8; t < taps; t++)
                 for (int r = 0; r < 8; r++)
-                    Unsafe.Add(ref dst, t * 32 + j + r) = Unsafe.Add(ref s, r * ld + t);
+                    Unsafe.Add(ref dst, t * lanes + j + r) = Unsafe.Add(ref s, r * ld + t);
         }
     }
 
@@ -241,5 +257,48 @@ public static partial class Conv
         a4.StoreUnsafe(ref acc, 128); b4.StoreUnsafe(ref acc, 144);
         a5.StoreUnsafe(ref acc, 160); b5.StoreUnsafe(ref acc, 176);
         a6.StoreUnsafe(ref acc, 192); b6.StoreUnsafe(ref acc, 208);
+    }
+
+    /// <summary>
+    /// 16 output channels x 14 consecutive output pixels of one row (planes too large for 32-channel blocks): tap t's weights
+    /// at wt + t * 16 (one zmm), its 14 inputs at row0 + offsets[t] + p (broadcast); otherwise as <see cref="ChannelTile32x7"/>.
+    /// </summary>
+    private static void ChannelTile16x14(ref float wt, int taps, ref float row0, ref int offsets, ref float acc, bool first, bool hasBias, ref float bias0)
+    {
+        Vector512<float> a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13;
+        if (first)
+        {
+            a0 = hasBias ? Vector512.LoadUnsafe(ref bias0) : Vector512<float>.Zero;
+            a1 = a0; a2 = a0; a3 = a0; a4 = a0; a5 = a0; a6 = a0; a7 = a0; a8 = a0; a9 = a0; a10 = a0; a11 = a0; a12 = a0; a13 = a0;
+        }
+        else
+        {
+            a0 = Vector512.LoadUnsafe(ref acc, 0); a1 = Vector512.LoadUnsafe(ref acc, 16);
+            a2 = Vector512.LoadUnsafe(ref acc, 32); a3 = Vector512.LoadUnsafe(ref acc, 48);
+            a4 = Vector512.LoadUnsafe(ref acc, 64); a5 = Vector512.LoadUnsafe(ref acc, 80);
+            a6 = Vector512.LoadUnsafe(ref acc, 96); a7 = Vector512.LoadUnsafe(ref acc, 112);
+            a8 = Vector512.LoadUnsafe(ref acc, 128); a9 = Vector512.LoadUnsafe(ref acc, 144);
+            a10 = Vector512.LoadUnsafe(ref acc, 160); a11 = Vector512.LoadUnsafe(ref acc, 176);
+            a12 = Vector512.LoadUnsafe(ref acc, 192); a13 = Vector512.LoadUnsafe(ref acc, 208);
+        }
+        for (int t = 0; t < taps; t++)
+        {
+            ref float src = ref Unsafe.Add(ref row0, Unsafe.Add(ref offsets, t));
+            var wa = Vector512.LoadUnsafe(ref wt, (nuint)(t * 16));
+            a0 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 0)), a0); a1 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 1)), a1);
+            a2 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 2)), a2); a3 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 3)), a3);
+            a4 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 4)), a4); a5 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 5)), a5);
+            a6 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 6)), a6); a7 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 7)), a7);
+            a8 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 8)), a8); a9 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 9)), a9);
+            a10 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 10)), a10); a11 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 11)), a11);
+            a12 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 12)), a12); a13 = Simd.MulAdd(wa, Vector512.Create(Unsafe.Add(ref src, 13)), a13);
+        }
+        a0.StoreUnsafe(ref acc, 0); a1.StoreUnsafe(ref acc, 16);
+        a2.StoreUnsafe(ref acc, 32); a3.StoreUnsafe(ref acc, 48);
+        a4.StoreUnsafe(ref acc, 64); a5.StoreUnsafe(ref acc, 80);
+        a6.StoreUnsafe(ref acc, 96); a7.StoreUnsafe(ref acc, 112);
+        a8.StoreUnsafe(ref acc, 128); a9.StoreUnsafe(ref acc, 144);
+        a10.StoreUnsafe(ref acc, 160); a11.StoreUnsafe(ref acc, 176);
+        a12.StoreUnsafe(ref acc, 192); a13.StoreUnsafe(ref acc, 208);
     }
 }

@@ -59,6 +59,8 @@ public class ConvRowTileTests
                 int pb = (seed >> 3) & 1;
                 if ((h + pt + pb - dh * (kh - 1) - 1) / sh + 1 < 1 || h + pt + pb < dh * (kh - 1) + 1) return;
                 if (!Conv.RowTilesApply(Isa.Vector512, c, 8 * kStrips, kh, kw, ow, sw, dw, 1)) return;
+                int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+                if (Conv.ChannelTilesApply(Isa.Vector512, c, 8 * kStrips, kh, kw, oh, ow, sh, sw, dh, dw, 1)) return;   // dispatched first
                 Compare(n, c, h, width, 8 * kStrips, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, bias, (Activation)act, seed);
                 compared++;
             }, iter: 200, threads: 1);
