@@ -80,8 +80,8 @@ public static partial class Conv
     }
 
     /// <summary>
-    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), row tiles (AVX-512,
-    /// wide output rows, <see cref="RowTilesApply"/>), im2col + GEMM
+    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), channel tiles (AVX-512,
+    /// small planes, <see cref="ChannelTilesApply"/>), row tiles (AVX-512, wide output rows, <see cref="RowTilesApply"/>), im2col + GEMM
     /// (at least 4 output channels per group, when one channel's taps fit the panel), the shifted per-tap GEMM
     /// (strideW 1, kernels too large for the panel), or the general direct convolution.
     /// </summary>
@@ -98,6 +98,8 @@ public static partial class Conv
             Conv2DDepthwise3x3Padded(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2)
             Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
+        else if (ChannelTilesApply(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
+            Conv2DChannelTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group))
             Conv2DRowTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (k / group >= 4 && Im2ColBlock(kh * kw, oh * ow) > 0)

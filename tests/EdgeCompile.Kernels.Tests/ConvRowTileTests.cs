@@ -1,5 +1,5 @@
 using CsCheck;
-using Check = EdgeCompile.Kernels.Tests.Support.Check;
+using EdgeCompile.Kernels.Tests.Support;
 
 namespace EdgeCompile.Kernels.Tests;
 
@@ -14,32 +14,9 @@ public class ConvRowTileTests
 {
     private static void Compare(int n, int c, int h, int width, int k, int kh, int kw, int sh, int sw, int pt, int pl, int pb, int pr,
         int dh, int dw, bool withBias, Activation act, int seed)
-    {
-        int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1, ow = (width + pl + pr - dw * (kw - 1) - 1) / sw + 1;
-        string what = $"n={n} c={c} {h}x{width} k={k} {kh}x{kw} s={sh},{sw} pads={pt},{pl},{pb},{pr} d={dh},{dw} bias={withBias} {act}";
-        Assert.True(oh >= 1 && Conv.RowTilesApply(Isa.Vector512, c, k, kh, kw, ow, sw, dw, 1), $"shape not on the row-tile path: {what}");
-        var r = new Random(seed);
-        var x = Check.Data(r, n * c * h * width);
-        var w = Check.Data(r, k * c * kh * kw);
-        var bias = withBias ? Check.Data(r, k) : Array.Empty<float>();
-        var (p0, p1) = act switch
-        {
-            Activation.Clip => (-0.3f, 0.4f),
-            Activation.LeakyRelu => (0.1f, 0f),
-            Activation.HardSigmoid => (0.2f, 0.5f),
-            _ => (0f, 0f),
-        };
-        var expected = new float[n * k * oh * ow];
-        Conv.Conv2DScalar(x, w, bias, expected, n, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, 1, act, p0, p1);
-        float abs = 2e-6f * MathF.Sqrt(c * kh * kw) + 1e-6f;
-        foreach (var isa in Check.GemmPaths())
-        {
-            var y = new float[expected.Length];
-            Array.Fill(y, float.NaN);   // every output must be written
-            Conv.Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, sh, sw, pt, pl, dh, dw, 1, act, p0, p1, isa);
-            Check.Close(expected, y, $"row tiles {what} {isa}", 1e-5f, abs);
-        }
-    }
+        => ConvPathCheck.Compare("row tiles", (oh, ow) => Conv.RowTilesApply(Isa.Vector512, c, k, kh, kw, ow, sw, dw, 1)
+                && !Conv.ChannelTilesApply(Isa.Vector512, c, k, kh, kw, oh, ow, sh, sw, dh, dw, 1),   // dispatched before the row tiles
+            n, c, h, width, k, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, withBias, act, seed);
 
     /// <summary>The benchmark models' shapes: ResNet's 7x7/2 stem (112 = 7 x 16), its 56x56 3x3 (the 4 x 56 whole-row tile), MobileNetV2's 3x3/2 stem.</summary>
     [Theory]
@@ -82,6 +59,8 @@ public class ConvRowTileTests
                 int pb = (seed >> 3) & 1;
                 if ((h + pt + pb - dh * (kh - 1) - 1) / sh + 1 < 1 || h + pt + pb < dh * (kh - 1) + 1) return;
                 if (!Conv.RowTilesApply(Isa.Vector512, c, 8 * kStrips, kh, kw, ow, sw, dw, 1)) return;
+                int oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+                if (Conv.ChannelTilesApply(Isa.Vector512, c, 8 * kStrips, kh, kw, oh, ow, sh, sw, dh, dw, 1)) return;   // dispatched first
                 Compare(n, c, h, width, 8 * kStrips, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, bias, (Activation)act, seed);
                 compared++;
             }, iter: 200, threads: 1);
