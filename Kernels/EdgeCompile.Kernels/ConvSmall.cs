@@ -80,6 +80,12 @@ public static partial class Conv
             {
                 // Output column ox reads input column ox + s: inside the input for ox in [lo, hi).
                 int s = kx - padLeft, lo = Math.Clamp(-s, 0, ow), hi = Math.Clamp(width - s, lo, ow);
+                // Rows of exactly one vector (ow = width = 8 or 4, the digits CNN's planes): one load at the shifted position,
+                // the columns outside the input masked to 0 (the loaded neighbours are the adjacent rows' or channels'
+                // values), wherever the load stays inside x.
+                var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+                var keep = (Vector256.GreaterThanOrEqual(lanes, Vector256.Create(lo)) & Vector256.LessThan(lanes, Vector256.Create(hi))).AsSingle();
+                bool oneVector = width == ow && (ow == 8 || ow == 4);
                 for (int ci = 0; ci < c; ci++)
                 {
                     ref float dst0 = ref Unsafe.Add(ref rp, (ci * kw + kx) * block);
@@ -90,6 +96,13 @@ public static partial class Conv
                         if ((uint)iy >= (uint)h || lo == hi)
                         {
                             MemoryMarshal.CreateSpan(ref dst, ow).Clear();
+                            continue;
+                        }
+                        int src = ((b * c + ci) * h + iy) * width + s;
+                        if (oneVector && src >= 0 && src + ow <= x.Length)
+                        {
+                            if (ow == 8) (Vector256.LoadUnsafe(ref rx, (nuint)src) & keep).StoreUnsafe(ref dst);
+                            else (Vector128.LoadUnsafe(ref rx, (nuint)src) & keep.GetLower()).StoreUnsafe(ref dst);
                             continue;
                         }
                         for (int i = 0; i < lo; i++) Unsafe.Add(ref dst, i) = 0f;
