@@ -30,13 +30,7 @@ public class ConvSmallTests
         var x = Check.Data(r, n * c * h * width);
         var w = Check.Data(r, k * c * kh * kw);
         var bias = withBias ? Check.Data(r, k) : Array.Empty<float>();
-        var (p0, p1) = act switch
-        {
-            Activation.Clip => (-0.3f, 0.4f),
-            Activation.LeakyRelu => (0.1f, 0f),
-            Activation.HardSigmoid => (0.2f, 0.5f),
-            _ => (0f, 0f),
-        };
+        Check.ActivationParams(act, out float p0, out float p1);
         var expected = new float[n * k * oh * ow];
         Conv.Conv2DScalar(x, w, bias, expected, n, c, h, width, k, kh, kw, oh, ow, 1, 1, pt, pl, 1, 1, 1, act, p0, p1);
         float abs = 2e-6f * MathF.Sqrt(c * kh * kw) + 1e-6f;
