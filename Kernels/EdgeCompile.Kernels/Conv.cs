@@ -98,6 +98,8 @@ public static partial class Conv
             Conv2DDepthwise3x3Padded(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (group == c && k == c && kh == 3 && kw == 3 && strideW <= 2)
             Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
+        else if (SmallPlaneApplies(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
+            Conv2DSmallPlane(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, padTop, padLeft, act, p0, p1, isa);
         else if (ChannelTilesApply(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
             Conv2DChannelTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group))

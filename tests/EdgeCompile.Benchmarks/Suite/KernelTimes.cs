@@ -46,6 +46,9 @@ public static class KernelTimes
         Conv("Conv 320->1280 7x7 1x1 (MobileNetV2)", 320, 7, 1280, 1, 1, 1, reps);
         Conv("Conv 96->576 14x14 1x1 (MobileNetV2)", 96, 14, 576, 1, 1, 1, reps);
         Conv("Conv 3->32 224x224 3x3/2 (MobileNetV2 stem)", 3, 224, 32, 3, 2, 1, reps);
+        Conv("Conv 1->16 8x8 3x3 (digits)", 1, 8, 16, 3, 1, 1, reps);
+        Conv("Conv 16->32 8x8 3x3 (digits)", 16, 8, 32, 3, 1, 1, reps);
+        Conv("Conv 32->32 4x4 3x3 (digits)", 32, 4, 32, 3, 1, 1, reps);
         // Every pointwise (1x1) shape of MobileNetV2 with its activation (Clip(0, 6) after the expansions, none after the
         // projections), and their sum weighted by how often each occurs (34 layers).
         double pwTotal = 0;
