@@ -80,7 +80,8 @@ public static partial class Conv
     }
 
     /// <summary>
-    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), channel tiles (AVX-512,
+    /// Chooses the fast path for the shape: 1x1 stride 1 (a GEMM), depthwise 3x3 (strideW 1 or 2), small planes (16-64 output
+    /// pixels, stride 1, <see cref="SmallPlaneApplies"/>), channel tiles (AVX-512,
     /// small planes, <see cref="ChannelTilesApply"/>), row tiles (AVX-512, wide output rows, <see cref="RowTilesApply"/>), im2col + GEMM
     /// (at least 4 output channels per group, when one channel's taps fit the panel), the shifted per-tap GEMM
     /// (strideW 1, kernels too large for the panel), or the general direct convolution.
