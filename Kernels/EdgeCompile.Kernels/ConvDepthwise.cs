@@ -176,32 +176,13 @@ public static partial class Conv
                         tileSpan.Slice(from * tw * 8, (tRows - from) * tw * 8).Clear();
                     }
                     int pA = iyA * width, pB = iyB * width;
-                    if (pB > pA)
-                        for (int p = pA; ; p = Math.Min(p + 8, pB - 8))
-                        {
-                            nuint u = (nuint)p, s = (nuint)ip;
-                            var v0 = Vector256.LoadUnsafe(ref xg, u); var v1 = Vector256.LoadUnsafe(ref xg, u + s);
-                            var v2 = Vector256.LoadUnsafe(ref xg, u + 2 * s); var v3 = Vector256.LoadUnsafe(ref xg, u + 3 * s);
-                            var v4 = Vector256.LoadUnsafe(ref xg, u + 4 * s); var v5 = Vector256.LoadUnsafe(ref xg, u + 5 * s);
-                            var v6 = Vector256.LoadUnsafe(ref xg, u + 6 * s); var v7 = Vector256.LoadUnsafe(ref xg, u + 7 * s);
-                            Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
-                            int iy = p / width, ix = p - iy * width;
-                            int off = ((iy - iyTop) * tw + ix + padLeft) * 8;
-                            StorePixel(v0, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v1, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v2, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v3, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v4, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v5, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v6, ref tile, ref off, ref ix, width, tw);
-                            StorePixel(v7, ref tile, ref off, ref ix, width, tw);
-                            if (p == pB - 8) break;
-                        }
+                    if (pB > pA) TransposeIn(ref xg, ip, width, pA, pB, iyTop, padLeft, tw, ref tile);
                     int qA = oy0 * ow, qB = (oy0 + rows) * ow;
-                    for (int q = qA; ; q = Math.Min(q + 8, qB - 8))
+                    // NextPixel carries (rowBase, ox) from one block of 8 to the next; only the last block, which
+                    // overlaps its predecessor, restarts them (a division per block cost more than the taps here).
+                    int ox = 0, rowBase = 0;
+                    for (int q = qA; ; )
                     {
-                        int oy = q / ow, ox = q - oy * ow;
-                        int rowBase = (oy - oy0) * rowStep;
                         var a0 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
                         var a1 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
                         var a2 = Taps9(ref tile, NextPixel(ref rowBase, ref ox, ow, rowStep, colStep), tw8, w0, w1, w2, w3, w4, w5, w6, w7, w8, vb);
@@ -221,10 +202,59 @@ public static partial class Conv
                         a4.StoreUnsafe(ref yg, v + 4 * t); a5.StoreUnsafe(ref yg, v + 5 * t);
                         a6.StoreUnsafe(ref yg, v + 6 * t); a7.StoreUnsafe(ref yg, v + 7 * t);
                         if (q == qB - 8) break;
+                        q += 8;
+                        if (q > qB - 8)
+                        {
+                            q = qB - 8;
+                            int oy = q / ow;
+                            ox = q - oy * ow;
+                            rowBase = (oy - oy0) * rowStep;
+                        }
                     }
                 }
                 if (!inRegisters) ActivationKernel.ApplyInPlace(act, y.Slice((b * c + g) * op, 8 * op), p0, p1, Isa.Vector256);
             }
+    }
+
+    /// <summary>
+    /// Transposes input pixels [pA, pB) of 8 consecutive planes (<paramref name="ip"/> floats apart) into the pixel-major
+    /// tile: pixel p = iy * width + ix goes to cell (iy - iyTop, ix + padLeft). Blocks of 8 pixels; the last block
+    /// overlaps its predecessor (pB - pA &gt;= 8). Its own method, so the caller's nine weight vectors are not live
+    /// here (inlined, they pushed the transpose's registers to the stack), and the position is carried from block to
+    /// block by <see cref="StorePixel"/> instead of a division per block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TransposeIn(ref float xg, int ip, int width, int pA, int pB, int iyTop, int padLeft, int tw, ref float tile)
+    {
+        int iy = pA / width, ix = pA - iy * width;
+        int off = ((iy - iyTop) * tw + ix + padLeft) * 8;
+        nuint s = (nuint)ip;
+        for (int p = pA; ; )
+        {
+            nuint u = (nuint)p;
+            var v0 = Vector256.LoadUnsafe(ref xg, u); var v1 = Vector256.LoadUnsafe(ref xg, u + s);
+            var v2 = Vector256.LoadUnsafe(ref xg, u + 2 * s); var v3 = Vector256.LoadUnsafe(ref xg, u + 3 * s);
+            var v4 = Vector256.LoadUnsafe(ref xg, u + 4 * s); var v5 = Vector256.LoadUnsafe(ref xg, u + 5 * s);
+            var v6 = Vector256.LoadUnsafe(ref xg, u + 6 * s); var v7 = Vector256.LoadUnsafe(ref xg, u + 7 * s);
+            Transpose8x8(ref v0, ref v1, ref v2, ref v3, ref v4, ref v5, ref v6, ref v7);
+            StorePixel(v0, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v1, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v2, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v3, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v4, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v5, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v6, ref tile, ref off, ref ix, width, tw);
+            StorePixel(v7, ref tile, ref off, ref ix, width, tw);
+            if (p == pB - 8) break;
+            p += 8;
+            if (p > pB - 8)
+            {
+                p = pB - 8;
+                iy = p / width;
+                ix = p - iy * width;
+                off = ((iy - iyTop) * tw + ix + padLeft) * 8;
+            }
+        }
     }
 
     /// <summary>Stores one input pixel's 8 channels at tile offset <paramref name="off"/> and moves to the next pixel
