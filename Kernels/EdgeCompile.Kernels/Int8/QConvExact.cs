@@ -50,8 +50,10 @@ public static partial class QConv
         int wq = ow + (kw - 1) * dilationW / strideW, planeRows = oh + (kh - 1) * dilationH / strideH;
         window = (long)cg * strideH * strideW * planeRows * wq + 32;
         if (window > ExactMaxWindow) return false;
-        // Offset of pixel p = oy * ow + ox in a phase plane: oy * wq + ox. Blocks start at multiples of 8, so their patterns
-        // repeat after 8 * ow pixels: counting that many (no divisions) covers every block.
+        // Offset of pixel p = oy * ow + ox in a phase plane: oy * wq + ox. Rows of 8 or more: a block crosses at most one row
+        // end, spanning at most 7 + wq - ow bytes. Otherwise: blocks start at multiples of 8, so their patterns repeat after
+        // 8 * ow pixels: counting that many (no divisions) covers every block.
+        if (ow >= 8 && wq - ow <= 8) return true;
         int ohw = oh * ow, end = (int)Math.Min(ohw, 8L * ow + 8);
         for (int p = 0, oy = 0, ox = 0, first = 0; p < end; p++)
         {
@@ -106,10 +108,11 @@ public static partial class QConv
         else FillWindow(xg, xZero, window, cg, h, width, wq, planeRows, -padTop, padLeft, sh, sw);
         // Offset of every im2col row's tap in the window: the first channel's taps, then whole channels apart.
         int taps = kh * kw, chanStride = sh * sw * plane;
-        for (int t = 0; t < taps && t < kd; t++)
+        for (int ky = 0, t = 0; ky < kh; ky++)
         {
-            int dy = t / kw * dh, dx = t % kw * dw;
-            rowOff[t] = ((dy % sh) * sw + dx % sw) * plane + dy / sh * wq + dx / sw;
+            int dy = ky * dh, rowPart = sh == 1 ? dy * wq : (dy % sh) * sw * plane + dy / sh * wq;
+            for (int kx = 0; kx < kw; kx++, t++)
+                rowOff[t] = rowPart + (sw == 1 ? kx * dw : (kx * dw % sw) * plane + kx * dw / sw);
         }
         for (int kk = taps; kk < kd; kk++) rowOff[kk] = rowOff[kk - taps] + chanStride;
         // Per 8-pixel block of a tile: its first pixel's offset and the shuffle gathering its 8 pixels from a 16-byte load
@@ -120,9 +123,6 @@ public static partial class QConv
         ref byte win = ref MemoryMarshal.GetReference(window);
         ref byte m0 = ref MemoryMarshal.GetReference(masks);
         ref int off0 = ref MemoryMarshal.GetReference(rowOff);
-        var zv = Vector256.Create((short)xZero);
-        var zb = Vector128.Create((byte)xZero);
-        int full = kd / 2;   // pairs with both rows inside kd; the rest (at most 2) hold padded k: the zero point
         for (int p0 = 0, np; p0 < ohw; p0 += np)
         {
             np = ohw - p0 < l.Tile + 8 ? ohw - p0 : l.Tile;
@@ -135,27 +135,46 @@ public static partial class QConv
                 else masks[(p >> 3) * 16 + (p & 7)] = (byte)(o - baseOff[p >> 3]);
                 if (++ox == ow) { ox = 0; oy++; }
             }
-            // The panel block by block, pair by pair (contiguous 32-byte stores), each pair two loads and shuffles with the
-            // block's mask in a register.
-            for (int bi = 0; bi < blocks; bi++)
-            {
-                var mask = Vector128.LoadUnsafe(ref m0, (nuint)(bi * 16));
-                ref byte src = ref Unsafe.Add(ref win, baseOff[bi]);
-                ref int dst = ref Unsafe.Add(ref MemoryMarshal.GetReference(panel), bi * 8 * pairs);
-                int j = 0;
-                for (; j < full; j++)
-                {
-                    var va = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j)), mask);
-                    var vb = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j + 1)), mask);
-                    Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref dst, (nuint)(j * 8));
-                }
-                for (; j < pairs; j++)
-                {
-                    var va = 2 * j < kd ? Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off0, 2 * j)), mask) : zb;
-                    Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, zb)), zv).AsInt32().StoreUnsafe(ref dst, (nuint)(j * 8));
-                }
-            }
+            GatherPanel(ref win, ref m0, ref MemoryMarshal.GetReference(baseOff), blocks, ref off0, kd, pairs, xZero, panel);
             ExactChannels(wg, bb, l.K4, pairs, wide, panel, kg, ch0, yCh0, ohw, p0, np, wideTile, bias, multiplier, shift, yZero, qmin, qmax, y);
+        }
+    }
+
+    /// <summary>
+    /// The panel of one tile, block by block and pair by pair (contiguous 32-byte stores): each pair two 16-byte loads from
+    /// the window at the rows' offsets, shuffled with the block's mask, interleaved, widened and less the zero point. A
+    /// separate method so the loop keeps its state in registers (inlined into <see cref="ExactAvx2"/>, the JIT spilled the
+    /// row-offset base, the zero point and the bound).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void GatherPanel(ref byte win, ref byte masks, ref int baseOff, int blocks, ref int rowOff, int kd, int pairs, int xZero, Span<int> panel)
+    {
+        var zv = Vector256.Create((short)xZero);
+        var zb = Vector128.Create((byte)xZero);
+        int full = kd / 2;   // pairs with both rows inside kd; the rest (at most 2) hold padded k: the zero point
+        ref int panel0 = ref MemoryMarshal.GetReference(panel);
+        for (int bi = 0; bi < blocks; bi++)
+        {
+            var mask = Vector128.LoadUnsafe(ref masks, (nuint)(bi * 16));
+            ref byte src = ref Unsafe.Add(ref win, Unsafe.Add(ref baseOff, bi));
+            ref int dst = ref Unsafe.Add(ref panel0, bi * 8 * pairs);
+            ref int off = ref rowOff;
+            int j = 0;
+            for (; j < full; j++)
+            {
+                var va = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)off), mask);
+                var vb = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)Unsafe.Add(ref off, 1)), mask);
+                Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, vb)), zv).AsInt32().StoreUnsafe(ref dst);
+                off = ref Unsafe.Add(ref off, 2);
+                dst = ref Unsafe.Add(ref dst, 8);
+            }
+            for (; j < pairs; j++)
+            {
+                var va = 2 * j < kd ? Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, (nuint)off), mask) : zb;
+                Avx2.Subtract(Avx2.ConvertToVector256Int16(Sse2.UnpackLow(va, zb)), zv).AsInt32().StoreUnsafe(ref dst);
+                off = ref Unsafe.Add(ref off, 2);
+                dst = ref Unsafe.Add(ref dst, 8);
+            }
         }
     }
 
