@@ -466,8 +466,9 @@ public static partial class Int8Checks
         ConvCase(r, bn, c, k, group, kh, kw, sh, sw, dh, dw, pt, pl, h, width);
     }
 
-    /// <summary>The stride-phase row copy of the window fills (QConv.StridedRow, 16 columns per step for stride 2) against
-    /// its definition: every phase and padding, rows ending at the end of x (where the 32-byte loads must stop) and not.</summary>
+    /// <summary>The stride-phase row copy of the window fills (QConv.StridedRow, 16 then 8 columns per step for stride 2)
+    /// against its definition: every phase and padding, rows ending at the end of x (where the loads must stop) and not,
+    /// the last row of the window (no room for an 8-byte store past it) and not.</summary>
     private static void ConvStridedRow()
     {
         var r = new Random(27);
@@ -476,10 +477,11 @@ public static partial class Int8Checks
                 foreach (int ix0 in new[] { -3, -2, -1, 0, 1 })
                     foreach (int after in new[] { 0, 5, 40 })
                     {
-                        int wp = (width + 6) / sw + 2;
+                        // Window rows after this one: none (the 8-column steps must not write past wp) or some.
+                        int wp = (width + 6) / sw + 2, room = wp + (after == 5 ? 0 : 9);
                         var src = Bytes(r, width + after);
-                        var dst = new byte[wp];
-                        QConv.StridedRow(src, dst, ix0, sw, width, 77);
+                        var dst = new byte[room];
+                        QConv.StridedRow(src, dst, wp, ix0, sw, width, 77);
                         for (int c = 0; c < wp; c++)
                         {
                             int ix = ix0 + sw * c;

@@ -409,24 +409,24 @@ public static partial class QConv
                             src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
                             dst.Slice(hi).Fill((byte)xZero);
                         }
-                        else StridedRow(src, dst, ix0, sw, width, xZero);
+                        else StridedRow(src, window.Slice(p * plane + r * wp), wp, ix0, sw, width, xZero);
                     }
         window.Slice(p * plane).Fill((byte)xZero);
     }
 
     /// <summary>
-    /// dst[c] = src[ix0 + sw * c] where that column is inside the row (0 &lt;= column &lt; width), else the zero point.
-    /// <paramref name="src"/> starts at the row and may run past it (x after the row): stride 2 takes the in-row columns 16 at
-    /// a time (the even bytes of a 32-byte load, masked and packed) where 32 bytes are readable, the rest per byte.
+    /// dst[c] = src[ix0 + sw * c] for c &lt; <paramref name="wp"/> where that column is inside the row (0 &lt;= column &lt; width),
+    /// else the zero point. <paramref name="src"/> starts at the row and may run past it (x after the row); <paramref name="dst"/>
+    /// starts at the row and runs to the end of the window: stride 2 takes the in-row columns 16 at a time (the even bytes
+    /// of a 32-byte load, masked and packed), then 8 at a time, where the loads are readable; an 8-column step may write up
+    /// to 7 bytes past the in-row columns, even past wp (into later rows of the window, written afterwards, or its slack),
+    /// which the zero-point fill after the data overwrites within the row. The rest per byte.
     /// </summary>
-    internal static void StridedRow(ReadOnlySpan<byte> src, Span<byte> dst, int ix0, int sw, int width, int xZero)
+    internal static void StridedRow(ReadOnlySpan<byte> src, Span<byte> dst, int wp, int ix0, int sw, int width, int xZero)
     {
-        int wp = dst.Length;
         // In-row columns: c in [lo, hi) (ix0 + sw * c in [0, width)).
         int lo = Math.Clamp(ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw, 0, wp);
         int hi = Math.Clamp(width - ix0 <= 0 ? 0 : (width - ix0 + sw - 1) / sw, lo, wp);
-        dst.Slice(0, lo).Fill((byte)xZero);
-        dst.Slice(hi).Fill((byte)xZero);
         int c = lo;
         if (sw == 2 && Sse2.IsSupported)
         {
@@ -440,8 +440,16 @@ public static partial class QConv
                 var b = Sse2.And(Vector128.LoadUnsafe(ref s, 16).AsInt16(), low);
                 Sse2.PackUnsignedSaturate(a, b).StoreUnsafe(ref d0, (nuint)c);
             }
+            for (; c < hi && c + 8 <= dst.Length && ix0 + 2 * c + 16 <= src.Length; c += 8)
+            {
+                var a = Sse2.And(Vector128.LoadUnsafe(ref Unsafe.Add(ref s0, ix0 + 2 * c)).AsInt16(), low);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d0, c), Sse2.PackUnsignedSaturate(a, a).AsUInt64().ToScalar());
+            }
+            c = Math.Min(c, hi);
         }
         for (; c < hi; c++) dst[c] = src[ix0 + sw * c];
+        dst.Slice(0, lo).Fill((byte)xZero);
+        dst.Slice(hi, wp - hi).Fill((byte)xZero);
     }
 
     /// <summary>im2col row kk of a windowed tile: the phase-plane slice its tap reads (npad bytes), or empty (the zero point) for padded k.</summary>
