@@ -31,7 +31,9 @@ public static partial class Int8Checks
         ("Requantization constants validated in every lane", ValidateConstants),
         ("QConv.Conv2D", Conv2D),
         ("QConv.Conv2D large shapes", Conv2DLarge),
-        ("QConv.Conv2D small planes (at most 64 outputs)", Conv2DSmallPlanes),
+        ("QConv.Conv2D exact-pixel tiles (small maps, ResNet-18's 7x7 to 28x28)", Conv2DExactPixels),
+        ("QConv tail micro-kernel (1-4 pixels, channels in the lanes)", ConvTailKernel),
+        ("QConv window rows of stride phases", ConvStridedRow),
         ("QConv.DepthwiseConv3x3", Depthwise),
         ("QConv.DepthwiseConv3x3 model shapes", DepthwiseLarge),
         ("QConv.DepthwiseConv3x3 edge sizes and many channels", DepthwiseEdges),
@@ -421,34 +423,101 @@ public static partial class Int8Checks
         ConvCase(r, 1, 2, 3, 1, 17, 16, 1, 1, 1, 1, 2, 3, 20, 19);     // 272 taps: more than the tap-offset table (per-row offsets)
     }
 
-    /// <summary>Shapes of the AVX2 small-plane path (the digits CNN's convolutions and ragged neighbours): each asserts that
-    /// the path is taken (or, for the last ones, not taken) for the shape, then checks every path against the scalar reference.</summary>
-    private static void Conv2DSmallPlanes()
+    /// <summary>Shapes of the AVX2 exact-pixel path (the digits CNN's convolutions, ResNet-18's 7x7 to 28x28 maps with fewer
+    /// output channels, and ragged neighbours): each asserts that the path is taken (or, for the last ones, not taken) and the
+    /// tiling it gets, then checks every path against the scalar reference.</summary>
+    private static void Conv2DExactPixels()
     {
         var r = new Random(25);
-        //        bn  c   k  grp kh kw pt pl  h  w  small
-        Small(r, 1, 1, 16, 1, 3, 3, 1, 1, 8, 8, true);      // digits conv 1: kd 9 (padded to 12)
-        Small(r, 1, 16, 32, 1, 3, 3, 1, 1, 8, 8, true);     // digits conv 2: kd 144, 64 pixels, 8-byte rows
-        Small(r, 1, 32, 32, 1, 3, 3, 1, 1, 4, 4, true);     // digits conv 3: kd 288, 16 pixels (two rows per block)
-        Small(r, 2, 5, 13, 1, 3, 3, 1, 1, 7, 7, true);      // 49 pixels: ragged last block, ragged channel block, batch 2
-        Small(r, 1, 3, 9, 1, 3, 3, 0, 0, 8, 9, true);       // unpadded: 6x7 outputs
-        Small(r, 1, 4, 8, 1, 5, 5, 2, 2, 5, 6, true);       // 5x5 kernel: 5x6 outputs
-        Small(r, 1, 6, 10, 2, 3, 3, 1, 1, 6, 5, true);      // groups
-        Small(r, 1, 7, 8, 1, 2, 3, 1, 0, 3, 4, true);       // 2x3 kernel, 4x2 outputs: a block spans 4 rows (13 bytes)
-        Small(r, 1, 3, 8, 1, 3, 3, 1, 1, 2, 2, true);       // 2x2 plane
-        Small(r, 1, 4, 8, 1, 3, 3, 1, 1, 9, 8, false);      // 72 pixels: too large
-        Small(r, 1, 4, 8, 1, 3, 3, 0, 0, 10, 3, false);     // one output column: a block spans 8 rows of 3 (21 bytes)
-        Small(r, 1, 240, 8, 1, 3, 3, 1, 1, 4, 4, false);    // kd 2160: more rows than the offset table
-        Small(r, 1, 227, 9, 1, 3, 3, 1, 1, 4, 4, true);     // kd 2043: odd, the last pair half padded, near the table's size
+        //        bn  c   k  grp kh kw sh sw dh dw pt pl  h   w  exact tile
+        Exact(r, 1, 1, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, true, 64);      // digits conv 1: kd 9 (padded to 12)
+        Exact(r, 1, 16, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 8, 8, true, 64);     // digits conv 2: kd 144, 64 pixels, 8-byte rows
+        Exact(r, 1, 32, 32, 1, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4, true, 16);     // digits conv 3: kd 288, 16 pixels (two rows per block)
+        Exact(r, 2, 5, 13, 1, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7, true, 49);      // 49 pixels: a 1-pixel tail block, ragged channel block, batch 2
+        Exact(r, 1, 3, 9, 1, 3, 3, 1, 1, 1, 1, 0, 0, 8, 9, true, 42);       // unpadded: 6x7 outputs (2-pixel tail)
+        Exact(r, 1, 4, 8, 1, 5, 5, 1, 1, 1, 1, 2, 2, 5, 6, true, 30);       // 5x5 kernel: 5x6 outputs (6-pixel ragged block: 8-pixel kernel)
+        Exact(r, 1, 6, 10, 2, 3, 3, 1, 1, 1, 1, 1, 1, 6, 5, true, 30);      // groups
+        Exact(r, 1, 7, 8, 1, 2, 3, 1, 1, 1, 1, 1, 0, 3, 4, true, 8);        // 2x3 kernel, 4x2 outputs: a block spans 4 rows (13 bytes)
+        Exact(r, 1, 3, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2, true, 4);        // 2x2 plane: one 4-pixel tail block
+        Exact(r, 1, 3, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 3, true, 3);        // 1x3 plane: 3-pixel tail block
+        Exact(r, 1, 4, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 9, 8, true, 72);       // 72 pixels
+        Exact(r, 1, 227, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, 4, 4, true, 16);     // kd 2043: odd, the last pair half padded
+        Exact(r, 1, 520, 12, 1, 3, 3, 1, 1, 1, 1, 1, 1, 7, 7, true, 49);   // kd 4680 on 7x7 (ResNet stage 4): one tile, a 1-pixel tail
+        Exact(r, 1, 256, 10, 1, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14, true, 196); // 14x14, kd 2304 (ResNet stage 3): one tile, a 4-pixel tail
+        Exact(r, 1, 520, 9, 1, 3, 3, 1, 1, 1, 1, 1, 1, 14, 14, true, 96);  // kd 4680 on 14x14: tiles of 96 and 96 + 4 (merged remainder, 4-pixel tail)
+        Exact(r, 1, 4, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 13, 30, true, 192);    // 390 pixels: tiles of 192 and 192 + 6 (a 6-pixel ragged block)
+        Exact(r, 1, 64, 16, 1, 3, 3, 2, 2, 1, 1, 1, 1, 14, 14, true, 49);   // stride 2 to 7x7: phase planes
+        Exact(r, 1, 16, 8, 1, 3, 3, 2, 2, 1, 1, 1, 1, 28, 28, true, 196);   // stride 2 to 14x14
+        Exact(r, 1, 3, 16, 1, 7, 7, 2, 2, 1, 1, 3, 3, 30, 31, true, 192);   // a 7x7 stride-2 stem: 240 pixels in tiles
+        Exact(r, 1, 6, 9, 1, 3, 3, 2, 1, 2, 2, 1, 2, 13, 12, true, 72);     // stride 2x1 with dilation 2: 6x12 outputs
+        Exact(r, 1, 5, 8, 1, 3, 3, 1, 1, 2, 2, 2, 2, 11, 10, true, 110);    // dilation 2, stride 1
+        Exact(r, 1, 3, 8, 1, 3, 3, 2, 2, 1, 1, 1, 1, 9, 100, true, 192);   // stride 2 over 100-wide rows: 16-column steps of the window fill
+        Exact(r, 1, 4, 8, 1, 3, 3, 1, 1, 1, 1, 0, 0, 10, 3, false, 0);      // one output column: a block spans 8 rows of 3 (21 bytes)
+        Exact(r, 1, 64, 8, 1, 3, 3, 1, 1, 1, 1, 1, 1, 66, 66, false, 0);    // window 64 x 68 x 68 bytes: past ExactMaxWindow
     }
 
-    private static void Small(Random r, int bn, int c, int k, int group, int kh, int kw, int pt, int pl, int h, int width, bool small)
+    private static void Exact(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width,
+        bool exact, int tile)
     {
-        int oh = h + 2 * pt - kh + 1, ow = width + 2 * pl - kw + 1;
-        var l = QConv.ConvLayout.Create(c / group, width, kh, kw, oh, ow, 1, 1, pl, 1, 1);
-        if (QConv.SmallPlaneFits(l, kh, kw, oh, ow, 1, 1, 1, 1) != small)
-            Fail($"QConv small-plane path for c={c} k={k} {kh}x{kw} {h}x{width} p={pt},{pl}: taken {!small}, expected {small}");
-        ConvCase(r, bn, c, k, group, kh, kw, 1, 1, 1, 1, pt, pl, h, width);
+        int oh = (h + 2 * pt - dh * (kh - 1) - 1) / sh + 1, ow = (width + 2 * pl - dw * (kw - 1) - 1) / sw + 1;
+        var l = QConv.ConvLayout.Create(c / group, width, kh, kw, oh, ow, sh, sw, pl, dh, dw);
+        if (l.Exact != exact || (exact && l.Tile != tile))
+            Fail($"QConv exact-pixel path for c={c} k={k} {kh}x{kw} s={sh},{sw} d={dh},{dw} {h}x{width} p={pt},{pl}: taken {l.Exact} (tile {l.Tile}), expected {exact} (tile {tile})");
+        ConvCase(r, bn, c, k, group, kh, kw, sh, sw, dh, dw, pt, pl, h, width);
+    }
+
+    /// <summary>The stride-phase row copy of the window fills (QConv.StridedRow, 16 then 8 columns per step for stride 2)
+    /// against its definition: every phase and padding, rows ending at the end of x (where the loads must stop) and not,
+    /// the last row of the window (no room for an 8-byte store past it) and not.</summary>
+    private static void ConvStridedRow()
+    {
+        var r = new Random(27);
+        foreach (int sw in new[] { 2, 3 })
+            for (int width = 1; width <= 70; width += width < 40 ? 1 : 7)
+                foreach (int ix0 in new[] { -3, -2, -1, 0, 1 })
+                    foreach (int after in new[] { 0, 5, 40 })
+                    {
+                        // Window rows after this one: none (the 8-column steps must not write past wp) or some.
+                        int wp = (width + 6) / sw + 2, room = wp + (after == 5 ? 0 : 9);
+                        var src = Bytes(r, width + after);
+                        var dst = new byte[room];
+                        QConv.StridedRow(src, dst, wp, ix0, sw, width, 77);
+                        for (int c = 0; c < wp; c++)
+                        {
+                            int ix = ix0 + sw * c;
+                            if (dst[c] != ((uint)ix < (uint)width ? src[ix] : 77))
+                                Fail($"StridedRow sw={sw} width={width} ix0={ix0} bytes after the row={after}: column {c} = {dst[c]}");
+                        }
+                    }
+    }
+
+    /// <summary>MicroKernelTail (1 to 4 pixels of a panel block, channels in the lanes) against MicroKernel8 on extreme and random
+    /// int16 pairs: the same sums in the lanes it writes, the other lanes untouched.</summary>
+    private static void ConvTailKernel()
+    {
+        if (!QPaths.IsSupported(QIsa.Avx2)) return;
+        var r = new Random(26);
+        foreach (int pairs in new[] { 1, 2, 3, 7, 64, 2340 })
+        {
+            var panel = new int[8 * pairs]; var wide = new int[8 * pairs];
+            for (int i = 0; i < panel.Length; i++)
+            {
+                short a = (short)(r.Next(3) == 0 ? (r.Next(2) == 0 ? 255 : -255) : r.Next(-255, 256)), b = (short)r.Next(-255, 256);
+                short u = (short)(r.Next(3) == 0 ? (r.Next(2) == 0 ? 127 : -127) : r.Next(-127, 128)), v = (short)r.Next(-127, 128);
+                panel[i] = (ushort)a | (b << 16); wide[i] = (ushort)u | (v << 16);
+            }
+            var expected = new int[64];
+            QConv.MicroKernel8(ref panel[0], ref wide[0], pairs, ref expected[0]);
+            for (int lanes = 1; lanes <= QConv.TailMaxLanes; lanes++)
+            {
+                var acc = Enumerable.Repeat(12345, 64).ToArray();
+                QConv.MicroKernelTail(ref panel[0], ref wide[0], pairs, lanes, ref acc[0]);
+                for (int c = 0; c < 8; c++)
+                    for (int lane = 0; lane < 8; lane++)
+                        if (acc[c * 8 + lane] != (lane < lanes ? expected[c * 8 + lane] : 12345))
+                            Fail($"MicroKernelTail pairs={pairs} lanes={lanes}: channel {c} lane {lane} = {acc[c * 8 + lane]}, expected {(lane < lanes ? expected[c * 8 + lane] : 12345)}");
+            }
+        }
     }
 
     private static void ConvCase(Random r, int bn, int c, int k, int group, int kh, int kw, int sh, int sw, int dh, int dw, int pt, int pl, int h, int width)

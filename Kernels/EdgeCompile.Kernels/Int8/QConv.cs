@@ -39,13 +39,18 @@ public static partial class QConv
     }
 
     /// <summary>
-    /// The AVX2 path's tiling and scratch layout. Stride 1 ("windowed"): tiles of <c>Rows</c> output rows; the input rows
-    /// they read are copied, for every channel of the group, into a window of <c>Wp</c> columns padded with the zero point,
-    /// so each im2col row is a contiguous slice of the window over q = row * Wp + ox (the Wp - ow columns past each row's
-    /// outputs are computed and dropped). 1x1 and other strides: tiles of <c>Tile</c> output pixels whose im2col rows are gathered.
-    /// Layout: wide (16 * k4), panel (2 * k4 * PanelPixels), then the window or two gathered rows.
+    /// The AVX2 path's tiling and scratch layout. Kernels larger than 1x1 ("windowed") read a window of the input padded with
+    /// the zero point, per channel stride phase planes of <c>Wp</c> columns and <c>WindowRows</c> rows. Exact-pixel tiles
+    /// (<c>Exact</c>, <see cref="ExactFits"/>: the whole map's window fits <see cref="ExactMaxWindow"/>): the window holds the
+    /// whole map once, and tiles of <c>Tile</c> output pixels (the last one up to 7 more) gather exactly their pixels into the
+    /// panel. Otherwise tiles of <c>Rows</c> output rows copy the input rows they read, so each im2col row is a contiguous
+    /// slice of the window over q = row * Wp + ox (the Wp - ow columns past each row's outputs are computed and dropped).
+    /// 1x1: tiles of <c>Tile</c> output pixels whose im2col rows are gathered (or read in place).
+    /// Layout: wide (16 * k4), panel (2 * k4 * PanelPixels), then the window (exact tiles: followed by 4 * Kd bytes of im2col
+    /// row offsets) or two gathered rows.
     /// </summary>
-    internal readonly record struct ConvLayout(int Kd, int K4, bool Windowed, int Wp, int Rows, int WindowRows, int Tile, int PanelPixels, long WindowBytes, long Total)
+    internal readonly record struct ConvLayout(int Kd, int K4, bool Windowed, int Wp, int Rows, int WindowRows, int Tile, int PanelPixels, long WindowBytes, long Total,
+        bool Exact = false)
     {
         public static ConvLayout Create(int cg, int width, int kh, int kw, int oh, int ow, int strideH, int strideW, int padLeft, int dilationH, int dilationW)
         {
@@ -54,14 +59,20 @@ public static partial class QConv
             {
                 // Wp: phase-plane columns (ow plus the taps' reach in phase-plane columns); WindowRows: phase-plane rows.
                 int wp = ow + (kw - 1) * dilationW / strideW;
+                if (ExactFits(cg, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, out long exactWindow))
+                {
+                    int tile = ExactTile(oh * ow, k4), capacity = (Math.Min(oh * ow, tile + 7) + 7) & ~7;
+                    return new(kd, k4, true, wp, oh, oh + (kh - 1) * dilationH / strideH, tile, capacity, exactWindow,
+                        16L * k4 + 2L * k4 * capacity + exactWindow + 4L * kd, Exact: true);
+                }
                 int rows = Math.Clamp(98304 / (k4 * wp), 1, Math.Max(oh, 1));
                 if (rows * wp < 32) rows = Math.Min(Math.Max(oh, 1), (32 + wp - 1) / wp);
                 int pixels = (rows * wp + 15) & ~15, windowRows = rows + (kh - 1) * dilationH / strideH;
                 long window = (long)cg * strideH * strideW * windowRows * wp + (kw - 1) * dilationW / strideW + 32;
                 return new(kd, k4, true, wp, rows, windowRows, rows * wp, pixels, window, 16L * k4 + 2L * k4 * pixels + window);
             }
-            int tile = Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
-            return new(kd, k4, false, 0, 0, 0, tile, tile, 2L * tile, 16L * k4 + 2L * k4 * tile + 2L * tile);
+            int tile1 = Math.Clamp(65536 / (2 * k4) & ~15, 16, 256);
+            return new(kd, k4, false, 0, 0, 0, tile1, tile1, 2L * tile1, 16L * k4 + 2L * k4 * tile1 + 2L * tile1);
         }
     }
 
@@ -207,9 +218,8 @@ public static partial class QConv
         var rowB = l.Windowed ? default : rest.Slice(l.Tile, l.Tile);
         int taps = kh * kw, phasePlane = l.WindowRows * l.Wp, chanStride = strideH * strideW * phasePlane;
         // Windowed tiles: each tap's offset in its channel's phase planes, once per call (the same for every tile; larger
-        // kernels compute it per row with WindowRow; the small-plane path has its own table).
-        bool small = SmallPlaneFits(l, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW);
-        Span<int> tapOff = l.Windowed && !small && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
+        // kernels compute it per row with WindowRow; the exact-pixel path has its own table).
+        Span<int> tapOff = l.Windowed && !l.Exact && taps <= MaxTapTable ? stackalloc int[MaxTapTable] : default;
         if (!tapOff.IsEmpty)
             for (int t = 0; t < taps; t++)
             {
@@ -221,10 +231,10 @@ public static partial class QConv
             {
                 var xg = x.Slice((b * c + g * cg) * hw, cg * hw);
                 var wg = packedW.Slice(g * pl, pl);
-                if (small)
+                if (l.Exact)
                 {
-                    SmallPlaneAvx2(xg, xZero, wg, bb, l, wide, panel, rest, cg, h, width, kh, kw, oh, ow, padTop, padLeft, kg, g * kg, b * k + g * kg, wideTile,
-                        bias, multiplier, shift, yZero, qmin, qmax, y);
+                    ExactAvx2(xg, xZero, wg, bb, l, wide, panel, scratch.Slice(16 * k4 + 2 * k4 * l.PanelPixels), cg, h, width, kh, kw, oh, ow,
+                        strideH, strideW, padTop, padLeft, dilationH, dilationW, kg, g * kg, b * k + g * kg, wideTile, bias, multiplier, shift, yZero, qmin, qmax, y);
                     continue;
                 }
                 int tiles = !l.Windowed ? (ohw + l.Tile - 1) / l.Tile : (oh + l.Rows - 1) / l.Rows;
@@ -390,7 +400,7 @@ public static partial class QConv
                         var dst = window.Slice(p * plane + r * wp, wp);
                         int iy = iy0 + sh * r + py;
                         if ((uint)iy >= (uint)h) { dst.Fill((byte)xZero); continue; }
-                        var src = xg.Slice(ci * hw + iy * width, width);
+                        var src = xg.Slice(ci * hw + iy * width);               // the row and everything after it in x
                         int ix0 = px - padLeft;                                   // input column of c = 0
                         if (sw == 1)
                         {
@@ -399,12 +409,47 @@ public static partial class QConv
                             src.Slice(ix0 + lo, hi - lo).CopyTo(dst.Slice(lo));
                             dst.Slice(hi).Fill((byte)xZero);
                         }
-                        else
-                        {
-                            for (int c = 0, ix = ix0; c < wp; c++, ix += sw) dst[c] = (uint)ix < (uint)width ? src[ix] : (byte)xZero;
-                        }
+                        else StridedRow(src, window.Slice(p * plane + r * wp), wp, ix0, sw, width, xZero);
                     }
         window.Slice(p * plane).Fill((byte)xZero);
+    }
+
+    /// <summary>
+    /// dst[c] = src[ix0 + sw * c] for c &lt; <paramref name="wp"/> where that column is inside the row (0 &lt;= column &lt; width),
+    /// else the zero point. <paramref name="src"/> starts at the row and may run past it (x after the row); <paramref name="dst"/>
+    /// starts at the row and runs to the end of the window: stride 2 takes the in-row columns 16 at a time (the even bytes
+    /// of a 32-byte load, masked and packed), then 8 at a time, where the loads are readable; an 8-column step may write up
+    /// to 7 bytes past the in-row columns, even past wp (into later rows of the window, written afterwards, or its slack),
+    /// which the zero-point fill after the data overwrites within the row. The rest per byte.
+    /// </summary>
+    internal static void StridedRow(ReadOnlySpan<byte> src, Span<byte> dst, int wp, int ix0, int sw, int width, int xZero)
+    {
+        // In-row columns: c in [lo, hi) (ix0 + sw * c in [0, width)).
+        int lo = Math.Clamp(ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw, 0, wp);
+        int hi = Math.Clamp(width - ix0 <= 0 ? 0 : (width - ix0 + sw - 1) / sw, lo, wp);
+        int c = lo;
+        if (sw == 2 && Sse2.IsSupported)
+        {
+            ref byte s0 = ref MemoryMarshal.GetReference(src);
+            ref byte d0 = ref MemoryMarshal.GetReference(dst);
+            var low = Vector128.Create((short)0xFF);
+            for (; c + 16 <= hi && ix0 + 2 * c + 32 <= src.Length; c += 16)
+            {
+                ref byte s = ref Unsafe.Add(ref s0, ix0 + 2 * c);
+                var a = Sse2.And(Vector128.LoadUnsafe(ref s).AsInt16(), low);
+                var b = Sse2.And(Vector128.LoadUnsafe(ref s, 16).AsInt16(), low);
+                Sse2.PackUnsignedSaturate(a, b).StoreUnsafe(ref d0, (nuint)c);
+            }
+            for (; c < hi && c + 8 <= dst.Length && ix0 + 2 * c + 16 <= src.Length; c += 8)
+            {
+                var a = Sse2.And(Vector128.LoadUnsafe(ref Unsafe.Add(ref s0, ix0 + 2 * c)).AsInt16(), low);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref d0, c), Sse2.PackUnsignedSaturate(a, a).AsUInt64().ToScalar());
+            }
+            c = Math.Min(c, hi);
+        }
+        for (; c < hi; c++) dst[c] = src[ix0 + sw * c];
+        dst.Slice(0, lo).Fill((byte)xZero);
+        dst.Slice(hi, wp - hi).Fill((byte)xZero);
     }
 
     /// <summary>im2col row kk of a windowed tile: the phase-plane slice its tap reads (npad bytes), or empty (the zero point) for padded k.</summary>

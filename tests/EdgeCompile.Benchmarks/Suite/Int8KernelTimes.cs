@@ -35,6 +35,14 @@ public static class Int8KernelTimes
         Gemm("QGemm.RunDequantized 128x256x256 (QKV/out)", 128, 256, 256, true, reps, peak);
         Conv("QConv 64->64 56x56 3x3 (ResNet stage 1)", 64, 56, 64, 3, reps, peak);
         Conv("QConv 256->256 14x14 3x3 (ResNet stage 3)", 256, 14, 256, 3, reps, peak);
+        // The rest of ResNet-18's convolutions (input size; stride 2 layers halve it).
+        Conv("QConv 512->512 7x7 3x3 (ResNet stage 4)", 512, 7, 512, 3, reps, peak);
+        Conv("QConv 128->128 28x28 3x3 (ResNet stage 2)", 128, 28, 128, 3, reps, peak);
+        Conv("QConv 256->512 14x14 3x3 s2 (ResNet stage 4 entry)", 256, 14, 512, 3, reps, peak, 2);
+        Conv("QConv 128->256 28x28 3x3 s2 (ResNet stage 3 entry)", 128, 28, 256, 3, reps, peak, 2);
+        Conv("QConv 64->128 56x56 3x3 s2 (ResNet stage 2 entry)", 64, 56, 128, 3, reps, peak, 2);
+        Conv("QConv 256->512 14x14 1x1 s2 (ResNet downsample)", 256, 14, 512, 1, reps, peak, 2);
+        Conv("QConv 3->64 224x224 7x7 s2 (ResNet stem)", 3, 224, 64, 7, reps, peak, 2);
         Conv("QConv 16->96 112x112 1x1 (MobileNetV2)", 16, 112, 96, 1, reps, peak);
         Conv("QConv 144->24 56x56 1x1 (MobileNetV2)", 144, 56, 24, 1, reps, peak);
         Conv("QConv 16->32 8x8 3x3 (digits)", 16, 8, 32, 3, reps, peak);
@@ -90,19 +98,19 @@ public static class Int8KernelTimes
             : () => QGemm.Run(a, 3, packed, bias, y, m, k, n, mult, shift, 128, 0, 255, layout));
     }
 
-    private static void Conv(string name, int c, int hw, int kOut, int ks, int reps, double peak)
+    private static void Conv(string name, int c, int hw, int kOut, int ks, int reps, double peak, int stride = 1)
     {
         var r = new Random(2);
-        int pad = ks / 2;
+        int pad = ks / 2, o = (hw + 2 * pad - ks) / stride + 1;
         var x = U8(r, c * hw * hw);
         var packed = new sbyte[QConv.PackedLength(kOut, c, ks, ks, 1)];
         QConv.PackWeights(S8(r, kOut * c * ks * ks), packed, kOut, c, ks, ks, 1);
         var (mult, shift) = Requant(r, kOut);
         var bias = new int[kOut];
-        var y = new byte[kOut * hw * hw];
-        var scratch = new byte[QConv.ScratchLength(c, hw, hw, kOut, ks, ks, hw, hw, 1, 1, pad, pad, 1, 1, 1)];
-        Time(name, 2.0 * kOut * c * ks * ks * hw * hw, reps, peak, () => QConv.Conv2D(x, 3, packed, bias, y, scratch, 1, c, hw, hw, kOut, ks, ks, hw, hw,
-            1, 1, pad, pad, 1, 1, 1, mult, shift, 128, 0, 255));
+        var y = new byte[kOut * o * o];
+        var scratch = new byte[QConv.ScratchLength(c, hw, hw, kOut, ks, ks, o, o, stride, stride, pad, pad, 1, 1, 1)];
+        Time(name, 2.0 * kOut * c * ks * ks * o * o, reps, peak, () => QConv.Conv2D(x, 3, packed, bias, y, scratch, 1, c, hw, hw, kOut, ks, ks, o, o,
+            stride, stride, pad, pad, 1, 1, 1, mult, shift, 128, 0, 255));
     }
 
     private static void Depthwise(string name, int c, int hw, int stride, int reps, double peak)
