@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace EdgeCompile.Kernels;
@@ -37,8 +38,12 @@ internal static unsafe class WorkerPool
     private static int s_failed;
     private static int s_generation;
 
-    /// <summary>Spin iterations (<see cref="Thread.SpinWait"/> of 20) a worker waits for the next call before sleeping: about 20-40 µs here.</summary>
-    private const int SpinRounds = 2000;
+    /// <summary>
+    /// How long a worker spins for the next call before it sleeps on its semaphore (waking it costs the caller a few
+    /// microseconds more). Consecutive large layers are separated by the small serial layers between them, tens of
+    /// microseconds; between two Runs the worker sleeps and burns nothing.
+    /// </summary>
+    internal static int SpinMicroseconds = 50;
 
     [ThreadStatic] private static int t_parallelCalls;
     [ThreadStatic] private static int t_serialCalls;
@@ -125,27 +130,28 @@ internal static unsafe class WorkerPool
 
     private static void WorkerLoop(Worker w)
     {
-        int seen = Volatile.Read(ref s_generation), spins = 0;
+        int seen = Volatile.Read(ref s_generation);
+        long spinStart = Stopwatch.GetTimestamp();
         while (true)
         {
             int g = Volatile.Read(ref s_generation);
             if (g != seen)
             {
                 seen = g;
-                spins = 0;
                 RunParts();
+                spinStart = Stopwatch.GetTimestamp();
                 continue;
             }
-            if (spins++ < SpinRounds)
+            if (Stopwatch.GetTimestamp() - spinStart < SpinMicroseconds * Stopwatch.Frequency / 1_000_000)
             {
-                Thread.SpinWait(20);
+                Thread.SpinWait(8);
                 continue;
             }
             Volatile.Write(ref w.Sleeping, 1);
             // Announced before re-checking, so a call published in between either is seen here or wakes the semaphore.
             if (Volatile.Read(ref s_generation) != seen) { Interlocked.Exchange(ref w.Sleeping, 0); continue; }
             w.Wake.Wait();
-            spins = 0;
+            spinStart = Stopwatch.GetTimestamp();
         }
     }
 

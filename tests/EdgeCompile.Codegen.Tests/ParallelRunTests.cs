@@ -19,7 +19,7 @@ public class ParallelRunTests
 {
     /// <summary>
     /// [1,16,50,50] → 1x1 16→48 + Relu6 → depthwise 3x3 + Relu6 → 3x3 48→24 + Relu → 3x3 24→13 (13 channels: a short last
-    /// tile). Every convolution is over <see cref="Conv.ParallelMinMacs"/> (the depthwise one by 8%); then a 3x3 stride-2
+    /// tile). Every convolution is over <see cref="ParallelCalls.MinMacs"/> (the depthwise one by 8%); then a 3x3 stride-2
     /// 13→8 convolution on a 25x25 plane stays under it (0.2 M multiply-adds) and serial.
     /// </summary>
     private static Model Net()

@@ -44,15 +44,21 @@ public class ConvParallelTests
         {
             var expected = new float[s.K * s.Oh * s.Ow];
             Conv.Conv2DCore(x, w, b, expected, 1, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, 1, 1, s.Group, s.Act, p0, p1, isa);
-            int unit = Conv.ParallelUnit(isa, s.C, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, 1, 1, s.Group);
-            foreach (int parts in partCounts)
+            // Channel parts always; pixel parts where the shape allows them (1x1 over a large plane, a vector path).
+            bool pixelsApply = Conv.PixelSplit(isa, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, s.Group);
+            foreach (bool pixels in pixelsApply ? new[] { false, true } : [false])
             {
-                var y = new float[expected.Length];
-                Array.Fill(y, float.NaN);   // every output must be written
-                Conv.Conv2DParallelCore(x, w, b, y, 1, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, 1, 1, s.Group, s.Act, p0, p1, isa, unit, parts);
-                for (int i = 0; i < y.Length; i++)
-                    if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(expected[i]))
-                        Assert.Fail($"{s} {isa} unit={unit} parts={parts}: y[{i}] = {y[i]:R}, serial {expected[i]:R}");
+                int unit = pixels ? Conv.PixelUnit : Conv.ParallelUnit(isa, s.C, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, 1, 1, s.Group);
+                foreach (int parts in partCounts)
+                {
+                    var y = new float[expected.Length];
+                    Array.Fill(y, float.NaN);   // every output must be written
+                    Conv.Conv2DParallelCore(x, w, b, y, 1, s.C, s.H, s.W, s.K, s.Kh, s.Kw, s.Oh, s.Ow, s.Sh, s.Sw, s.Pt, s.Pl, 1, 1, s.Group, s.Act, p0, p1, isa, unit, parts, pixels);
+                    for (int i = 0; i < y.Length; i++)
+                        if (BitConverter.SingleToInt32Bits(y[i]) != BitConverter.SingleToInt32Bits(expected[i]))
+                            Assert.Fail($"{s} {isa} unit={unit} pixels={pixels} parts={parts}: y[{i}] = {y[i]:R}, serial {expected[i]:R}");
+                }
+                if (pixels) s_pixelSplits++;
             }
         }
     }
@@ -72,6 +78,26 @@ public class ConvParallelTests
     [InlineData(3, 224, 64, 7, 2, 3, 1)]
     public void Model_layers_are_bit_identical(int c, int hw, int k, int ks, int stride, int pad, int group)
         => Compare(new Shape(c, hw, hw, k, ks, ks, stride, stride, pad, pad, group, Activation.Relu), true, c * 31 + k, 2, 3, 4);
+
+    private static int s_pixelSplits;
+
+    /// <summary>
+    /// 1x1 convolutions split by output pixels: planes of 256 pixels and more (a multiple of 16 or not: the last part keeps
+    /// the column tail), MobileNetV2's 96->24 56x56 projection, few output channels, and a 7x7 plane (below the pixel
+    /// threshold: channel parts only). The pixel split must have been compared.
+    /// </summary>
+    [Theory]
+    [InlineData(144, 56, 56, 24)]
+    [InlineData(16, 16, 16, 8)]
+    [InlineData(13, 17, 19, 5)]
+    [InlineData(32, 20, 33, 40)]
+    [InlineData(70, 9, 29, 3)]
+    public void One_by_one_pixel_parts_are_bit_identical(int c, int h, int w, int k)
+    {
+        int before = s_pixelSplits;
+        Compare(new Shape(c, h, w, k, 1, 1, 1, 1, 0, 0, 1, Activation.Relu), true, c + h + k, 2, 3, 5);
+        if (KernelPaths.IsSupported(Isa.Vector128)) Assert.True(s_pixelSplits > before, "no pixel split was compared");
+    }
 
     /// <summary>Odd channel counts (a short last tile), parts smaller than a tile, more parts than tiles (empty parts).</summary>
     [Theory]
@@ -102,24 +128,26 @@ public class ConvParallelTests
     }
 
     /// <summary>
-    /// The public entry on a layer above the threshold takes the pool (the calling thread counts a parallel call) and gives
-    /// the serial bytes; under <see cref="Conv.ParallelMinMacs"/> it stays serial.
+    /// The public entry takes the pool for one image with group 1 or depthwise (the calling thread counts a parallel call)
+    /// and gives the serial bytes; a grouped convolution (group 2) stays serial.
     /// </summary>
     [Fact]
-    public void Public_entry_uses_the_pool_above_the_threshold_only()
+    public void Public_entry_uses_the_pool_for_group_1_and_depthwise()
     {
-        var big = new Shape(64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, Activation.Relu);
-        var small = new Shape(8, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, Activation.Relu);
-        Assert.True((long)big.K * big.Oh * big.Ow * big.C * 9 >= Conv.ParallelMinMacs);
-        Assert.True((long)small.K * small.Oh * small.Ow * small.C * 9 < Conv.ParallelMinMacs);
-        foreach (var (s, parallel) in new[] { (big, Environment.ProcessorCount > 1), (small, false) })
+        var cases = new[]
+        {
+            (new Shape(64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, Activation.Relu), Environment.ProcessorCount > 1),
+            (new Shape(32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 32, Activation.Clip), Environment.ProcessorCount > 1),
+            (new Shape(32, 20, 20, 32, 3, 3, 1, 1, 1, 1, 2, Activation.Relu), false),
+        };
+        foreach (var (s, parallel) in cases)
         {
             var (x, w, b, p0, p1) = Data(s, true, 7);
             var expected = new float[s.K * s.Oh * s.Ow];
             var y = new float[expected.Length];
-            Conv.Conv2D(x, w, b, expected, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, 1, s.Act, p0, p1);
+            Conv.Conv2D(x, w, b, expected, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, s.Group, s.Act, p0, p1);
             int before = WorkerPool.ParallelCallsOnThisThread;
-            Conv.Conv2DParallel(x, w, b, y, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, 1, s.Act, p0, p1, threads: 2);
+            Conv.Conv2DParallel(x, w, b, y, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, s.Group, s.Act, p0, p1, threads: 2);
             Assert.Equal(parallel ? 1 : 0, WorkerPool.ParallelCallsOnThisThread - before);
             Assert.Equal(expected, y);
         }

@@ -24,8 +24,7 @@ public static unsafe partial class QConv
         ValidateConv2D(kernel, x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
             dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, layout);
         int need = ScratchLength(c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
-        long macs = (long)k * oh * ow * c * kh * kw;
-        int parts = n != 1 || group != 1 || macs < Conv.ParallelMinMacs ? 1
+        int parts = n != 1 || group != 1 ? 1
             : Math.Min(WorkerPool.PartsFor(threads, k, QGemm.BlockN), 1 + partScratch.Length / need);
         Conv2DParallelCore(QPaths.Best, x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
             dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, layout, partScratch, need, parts);
@@ -88,7 +87,7 @@ public static unsafe partial class QConv
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, int threads)
     {
         ValidateDepthwise("QConv.DepthwiseConv3x3Parallel", 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
-        int parts = n != 1 || (long)c * oh * ow * 9 < Conv.ParallelMinMacs ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
+        int parts = n != 1 ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
         DepthwiseParallelCore(QPaths.Best, 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, parts);
     }
 
@@ -100,7 +99,7 @@ public static unsafe partial class QConv
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, int threads)
     {
         ValidateDepthwise("QConv.DepthwiseConv5x5Parallel", 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
-        int parts = n != 1 || (long)c * oh * ow * 25 < Conv.ParallelMinMacs ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
+        int parts = n != 1 ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
         DepthwiseParallelCore(QPaths.Best, 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, parts);
     }
 

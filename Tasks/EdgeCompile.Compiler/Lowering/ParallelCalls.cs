@@ -7,7 +7,7 @@ namespace EdgeCompile.Compiler.Lowering;
 
 /// <summary>
 /// Metadata <c>Threads</c> (docs/benchmarks.md, "Multi-threaded Run"): after lowering, the convolutions large enough to
-/// split (<see cref="Conv.ParallelMinMacs"/>, one image, group 1 or depthwise) call their multi-threaded entry instead
+/// split (<see cref="MinMacs"/>, one image, group 1 or depthwise) call their multi-threaded entry instead
 /// (<c>Conv.Conv2DParallel</c>, <c>QConv.Conv2DParallel</c>, <c>QConv.DepthwiseConv3x3Parallel</c>/<c>5x5Parallel</c>: the
 /// same arguments plus the thread count, and for <c>QConv.Conv2DParallel</c> one arena region of threads - 1 extra scratch
 /// slices, shared by every such layer since calls run one after the other). Nothing else changes: the plan's other lines,
@@ -16,6 +16,13 @@ namespace EdgeCompile.Compiler.Lowering;
 /// </summary>
 public static class ParallelCalls
 {
+    /// <summary>
+    /// Multiply-adds under which a convolution stays on the calling thread: handing a part to a worker costs microseconds
+    /// (publishing, waking or catching a spinning worker, the part's cache misses). Measured per layer in docs/benchmarks.md,
+    /// "Multi-threaded Run".
+    /// </summary>
+    public const long MinMacs = 1_000_000;
+
     /// <summary>The largest Threads value accepted.</summary>
     public const int MaxThreads = 64;
 
@@ -42,11 +49,11 @@ public static class ParallelCalls
             {
                 // Conv.Conv2D(x, w, b, y, n, c, h, width, k, kh, kw, oh, ow, ...12 group=19, act, p0, p1)
                 case "Conv.Conv2D" when a[4] == 1 && (a[19] == 1 || (a[19] == a[5] && a[8] == a[5]))
-                                        && (long)a[8] * a[11] * a[12] * (a[5] / a[19]) * a[9] * a[10] >= Conv.ParallelMinMacs:
+                                        && (long)a[8] * a[11] * a[12] * (a[5] / a[19]) * a[9] * a[10] >= MinMacs:
                     calls.Add(With(call, buffers, "Conv.Conv2DParallel", threads));
                     continue;
                 // QConv.Conv2D(x, xZero, w, b, y, scratch, n=6, c, h, width, k=10, kh, kw, oh, ow, sH, sW, pT, pL, dH, dW, group=21, ...)
-                case "QConv.Conv2D" when a[6] == 1 && a[21] == 1 && (long)a[10] * a[13] * a[14] * a[7] * a[11] * a[12] >= Conv.ParallelMinMacs:
+                case "QConv.Conv2D" when a[6] == 1 && a[21] == 1 && (long)a[10] * a[13] * a[14] * a[7] * a[11] * a[12] >= MinMacs:
                 {
                     int extra = QConv.PartScratchLength(a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], 1, threads);
                     extraBytes = Math.Max(extraBytes, extra);
@@ -57,7 +64,7 @@ public static class ParallelCalls
                 }
                 // QConv.DepthwiseConv3x3/5x5(x, xZero, w, b, y, n=5, c, h, width, oh=9, ow, ...)
                 case "QConv.DepthwiseConv3x3" or "QConv.DepthwiseConv5x5" when a[5] == 1
-                        && (long)a[6] * a[9] * a[10] * (call.Method.EndsWith("3x3", StringComparison.Ordinal) ? 9 : 25) >= Conv.ParallelMinMacs:
+                        && (long)a[6] * a[9] * a[10] * (call.Method.EndsWith("3x3", StringComparison.Ordinal) ? 9 : 25) >= MinMacs:
                     calls.Add(With(call, buffers, call.Method + "Parallel", threads));
                     continue;
                 default:
