@@ -34,12 +34,36 @@ public class ParallelRunTests
         return g.Output(y, "y", 1, 8, 25, 25).Build(13);
     }
 
-    private static float[] Input(int seed)
+    /// <summary>
+    /// x[64,96] → MatMul+Add (a Gemm of 64 rows, 1.2 M multiply-adds: split by rows) → Relu → MatMul+Add 192→64 (0.8 M:
+    /// serial); p[4,64,64] @ q[4,64,64] (a batched MatMul of 1.05 M: split by matrices).
+    /// </summary>
+    private static Model ProductsNet()
+    {
+        var g = new BlockGraph(12);
+        string x = g.Input("x", 64, 96), p = g.Input("p", 4, 64, 64), q = g.Input("q", 4, 64, 64);
+        string h = g.Relu(g.Add(g.Node("MatMul", [x, g.Weight("w1", 0.1, 0, 96, 192)]), g.Weight("b1", 0.1, 0, 192)));
+        string y = g.Add(g.Node("MatMul", [h, g.Weight("w2", 0.1, 0, 192, 64)]), g.Weight("b2", 0.1, 0, 64));
+        string z = g.Node("MatMul", [p, q]);
+        return g.Output(y, "y", 64, 64).Output(z, "z", 4, 64, 64).Build(13);
+    }
+
+    private static float[] Input(int seed, int length = 16 * 50 * 50)
     {
         var r = new Random(seed);
-        var v = new float[16 * 50 * 50];
+        var v = new float[length];
         for (int i = 0; i < v.Length; i++) v[i] = (float)(r.NextDouble() * 2 - 1);
         return v;
+    }
+
+    [Fact]
+    public void Float_Threads_2_products_match_the_Threads_1_class_bit_for_bit()
+    {
+        var serial = Lowerer.Lower(ProductsNet(), "ParallelProducts1", "Codegen.Parallel");
+        var parallel = ParallelCalls.Apply(Lowerer.Lower(ProductsNet(), "ParallelProducts2", "Codegen.Parallel"), 2);
+        Assert.Equal(["Gemm.Run", "Gemm.Run", "Gemm.MatMul"], Methods(serial).Where(m => m.StartsWith("Gemm.", StringComparison.Ordinal)).ToArray());
+        Assert.Equal(["Gemm.RunParallel", "Gemm.Run", "Gemm.MatMulParallel"], Methods(parallel).Where(m => m.StartsWith("Gemm.", StringComparison.Ordinal)).ToArray());
+        CompareGenerated(Prepare(serial, "pg1"), Prepare(parallel, "pg2"), seed => [Input(seed, 64 * 96), Input(seed + 100, 4 * 64 * 64), Input(seed + 200, 4 * 64 * 64)]);
     }
 
     private static PreparedModel Prepare(CompiledModel compiled, string id) =>
@@ -57,7 +81,7 @@ public class ParallelRunTests
         Assert.Equal(["Conv.Conv2DParallel", "Conv.Conv2DParallel", "Conv.Conv2DParallel", "Conv.Conv2DParallel", "Conv.Conv2D"], Methods(parallel));
         Assert.Equal(serial.ArenaBytes, parallel.ArenaBytes);   // float parts need no scratch of their own
         Assert.Same(serial, ParallelCalls.Apply(serial, 1));
-        CompareGenerated(Prepare(serial, "pf1"), Prepare(parallel, "pf2"));
+        CompareGenerated(Prepare(serial, "pf1"), Prepare(parallel, "pf2"), seed => [Input(seed)]);
     }
 
     [Fact]
@@ -79,29 +103,33 @@ public class ParallelRunTests
         int need = QConv.ScratchLength(48, 50, 50, 24, 3, 3, 50, 50, 1, 1, 1, 1, 1, 1, 1);
         Assert.True(need >= QConv.ScratchLength(24, 50, 50, 13, 3, 3, 50, 50, 1, 1, 1, 1, 1, 1, 1) && need >= QConv.ScratchLength(16, 50, 50, 48, 1, 1, 50, 50, 1, 1, 0, 0, 1, 1, 1));
         Assert.Equal(ArenaPlanner.Align(serial.ArenaBytes) + need, parallel.ArenaBytes);
-        CompareGenerated(Prepare(serial, "pi1"), Prepare(parallel, "pi2"));
+        CompareGenerated(Prepare(serial, "pi1"), Prepare(parallel, "pi2"), seed => [Input(seed)]);
     }
 
-    private static void CompareGenerated(PreparedModel serial, PreparedModel parallel)
+    private static void CompareGenerated(PreparedModel serial, PreparedModel parallel, Func<int, Array[]> inputs)
     {
         Assert.Contains("Parallel ", parallel.Plan);
         using var assembly = CodegenHarness.Build([serial, parallel], "GeneratedParallel" + serial.Id);
         Assert.True(assembly.Failures.Count == 0, string.Join(Environment.NewLine, assembly.Failures.Values));
         for (int seed = 0; seed < 3; seed++)
         {
-            var x = Input(seed);
-            var expected = assembly.Run(serial, [x])[0];
-            var actual = assembly.Run(parallel, [x])[0];
-            Assert.Equal(expected.Length, actual.Length);
-            if (expected is float[] ef)
+            var x = inputs(seed);
+            var expectedAll = assembly.Run(serial, x);
+            var actualAll = assembly.Run(parallel, x);
+            for (int o = 0; o < expectedAll.Length; o++)
             {
-                var af = (float[])actual;
-                for (int i = 0; i < ef.Length; i++)
-                    Assert.True(BitConverter.SingleToInt32Bits(ef[i]) == BitConverter.SingleToInt32Bits(af[i]), $"y[{i}]: {af[i]:R}, serial {ef[i]:R}");
+                var (expected, actual) = (expectedAll[o], actualAll[o]);
+                Assert.Equal(expected.Length, actual.Length);
+                if (expected is float[] ef)
+                {
+                    var af = (float[])actual;
+                    for (int i = 0; i < ef.Length; i++)
+                        Assert.True(BitConverter.SingleToInt32Bits(ef[i]) == BitConverter.SingleToInt32Bits(af[i]), $"output {o} [{i}]: {af[i]:R}, serial {ef[i]:R}");
+                }
+                else Assert.Equal((byte[])expected, (byte[])actual);
             }
-            else Assert.Equal((byte[])expected, (byte[])actual);
         }
-        Assert.Equal(0L, assembly.AllocatedBytes(parallel, [Input(9)], 10));
+        Assert.Equal(0L, assembly.AllocatedBytes(parallel, inputs(9), 10));
     }
 
     [Theory]

@@ -10,7 +10,8 @@ namespace EdgeCompile.Compiler.Lowering;
 /// split (<see cref="MinMacs"/>, one image, group 1 or depthwise) call their multi-threaded entry instead
 /// (<c>Conv.Conv2DParallel</c>, <c>QConv.Conv2DParallel</c>, <c>QConv.DepthwiseConv3x3Parallel</c>/<c>5x5Parallel</c>: the
 /// same arguments plus the thread count, and for <c>QConv.Conv2DParallel</c> one arena region of threads - 1 extra scratch
-/// slices, shared by every such layer since calls run one after the other). Nothing else changes: the plan's other lines,
+/// slices, shared by every such layer since calls run one after the other), and the float products with at least 32 rows
+/// (<c>Gemm.RunParallel</c>, rows) or a batch (<c>Gemm.MatMulParallel</c>, whole matrices). Nothing else changes: the plan's other lines,
 /// the weights and the build-time accuracy (measured on the serial plan, which computes the same bytes) stay as they are,
 /// and Threads 1 leaves the plan untouched.
 /// </summary>
@@ -62,6 +63,14 @@ public static class ParallelCalls
                     calls.Add((c, b));
                     continue;
                 }
+                // Gemm.Run(a, b, c, y, m=4, k, n, transA=7, ...): rows split at Gemm.RowUnit (16), so at least two units.
+                case "Gemm.Run" when call.Args[7] is CallArg.Bool { V: false } && a[4] >= 32 && (long)a[4] * a[5] * a[6] >= MinMacs:
+                    calls.Add(With(call, buffers, "Gemm.RunParallel", threads));
+                    continue;
+                // Gemm.MatMul(a, b, y, batch=3, m, k, n, aStride, bStride): whole matrices per part.
+                case "Gemm.MatMul" when a[3] >= 2 && (long)a[3] * a[4] * a[5] * a[6] >= MinMacs:
+                    calls.Add(With(call, buffers, "Gemm.MatMulParallel", threads));
+                    continue;
                 // QConv.DepthwiseConv3x3/5x5(x, xZero, w, b, y, n=5, c, h, width, oh=9, ow, ...)
                 case "QConv.DepthwiseConv3x3" or "QConv.DepthwiseConv5x5" when a[5] == 1
                         && (long)a[6] * a[9] * a[10] * (call.Method.EndsWith("3x3", StringComparison.Ordinal) ? 9 : 25) >= MinMacs:

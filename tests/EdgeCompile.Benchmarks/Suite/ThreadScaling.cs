@@ -10,6 +10,7 @@ namespace EdgeCompile.Benchmarks.Compiled
     public sealed partial class Resnet18Threads2 : IFloatModel;
     public sealed partial class MobilenetV2Int8Threads2 : IFloatModel;
     public sealed partial class Resnet18Int8Threads2 : IFloatModel;
+    public sealed partial class TransformerEncoderThreads2 : IFloatModel;
 }
 
 namespace EdgeCompile.Benchmarks.Suite
@@ -37,12 +38,17 @@ namespace EdgeCompile.Benchmarks.Suite
                 ("float", [(1, () => new Resnet18()), (2, () => new Resnet18Threads2())]),
                 ("int8", [(1, () => new Resnet18Int8()), (2, () => new Resnet18Int8Threads2())]),
             ],
+            // Float only: the Int8Dynamic variant's QGemm.RunDequantized is not split yet.
+            ["transformer_encoder"] =
+            [
+                ("float", [(1, () => new TransformerEncoder()), (2, () => new TransformerEncoderThreads2())]),
+            ],
         };
 
         public static int Run(string[] args)
         {
             if (args.Length > 0 && args[0] == "--layers") return Layers(args[1..]);
-            string[] names = ["mobilenet_v2", "resnet18"];
+            string[] names = ["mobilenet_v2", "resnet18", "transformer_encoder"];
             int rounds = 15;
             for (int i = 0; i < args.Length; i++)
             {

@@ -46,7 +46,7 @@ internal sealed class BlockGraph(int seed)
         return n;
     }
 
-    private string Weight(string kind, double std, double mean, params int[] shape)
+    public string Weight(string kind, double std, double mean, params int[] shape)
     {
         var data = new float[shape.Aggregate(1, (a, b) => a * b)];
         for (int i = 0; i < data.Length; i++) data[i] = (float)(mean + Normal() * std);
