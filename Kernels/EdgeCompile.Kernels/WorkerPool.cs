@@ -45,6 +45,10 @@ internal static unsafe class WorkerPool
     /// </summary>
     internal static int SpinMicroseconds = 50;
 
+    private static long s_workerParts;
+    /// <summary>Parts the worker threads have run since the process started (tests and diagnostics: the workers really work).</summary>
+    internal static long WorkerParts => Interlocked.Read(ref s_workerParts);
+
     [ThreadStatic] private static int t_parallelCalls;
     [ThreadStatic] private static int t_serialCalls;
 
@@ -83,7 +87,7 @@ internal static unsafe class WorkerPool
             Worker[] workers = s_workers;
             for (int i = 0; i < parts - 1 && i < workers.Length; i++)
                 if (Interlocked.Exchange(ref workers[i].Sleeping, 0) == 1) workers[i].Wake.Release();
-            RunParts();
+            RunParts(worker: false);
             var spin = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spin.SpinOnce(-1);
             if (s_failed != 0) throw new InvalidOperationException("WorkerPool: a part of a parallel kernel call failed.");
@@ -98,13 +102,14 @@ internal static unsafe class WorkerPool
     }
 
     // Claims and runs parts until none is left (the caller and the workers alike).
-    private static void RunParts()
+    private static void RunParts(bool worker)
     {
         int p;
         while ((p = Interlocked.Increment(ref s_nextPart) - 1) < Volatile.Read(ref s_parts))
         {
             try { s_job(s_state, p, s_parts); }
             catch { Volatile.Write(ref s_failed, 1); }
+            if (worker) Interlocked.Increment(ref s_workerParts);
             Interlocked.Decrement(ref s_pending);
         }
     }
@@ -138,7 +143,7 @@ internal static unsafe class WorkerPool
             if (g != seen)
             {
                 seen = g;
-                RunParts();
+                RunParts(worker: true);
                 spinStart = Stopwatch.GetTimestamp();
                 continue;
             }
@@ -147,8 +152,9 @@ internal static unsafe class WorkerPool
                 Thread.SpinWait(8);
                 continue;
             }
-            Volatile.Write(ref w.Sleeping, 1);
-            // Announced before re-checking, so a call published in between either is seen here or wakes the semaphore.
+            // Announced with a full fence before re-checking (a plain store could pass the load below), so a call published
+            // in between either is seen here or finds Sleeping set and releases the semaphore.
+            Interlocked.Exchange(ref w.Sleeping, 1);
             if (Volatile.Read(ref s_generation) != seen) { Interlocked.Exchange(ref w.Sleeping, 0); continue; }
             w.Wake.Wait();
             spinStart = Stopwatch.GetTimestamp();

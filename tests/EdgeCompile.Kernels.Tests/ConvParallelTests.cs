@@ -20,8 +20,27 @@ public sealed class WorkerPoolCollection
 /// count (more parts than threads are claimed in turn), odd channel counts and parts smaller than a tile.
 /// </summary>
 [Collection(WorkerPoolCollection.Name)]
-public class ConvParallelTests
+public class ConvParallelTests(Xunit.Abstractions.ITestOutputHelper output)
 {
+    /// <summary>
+    /// The worker threads really run parts: over 50 back-to-back parallel calls (a worker spinning between them) on a
+    /// machine with two or more processors, workers run at least one part (reported: how many of the 50).
+    /// </summary>
+    [Fact]
+    public void Workers_run_parts()
+    {
+        var s = new Shape(64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 1, Activation.Relu);
+        var (x, w, b, p0, p1) = Data(s, true, 11);
+        var y = new float[s.K * s.Oh * s.Ow];
+        for (int i = 0; i < 5; i++) Conv.Conv2DParallel(x, w, b, y, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, 1, s.Act, p0, p1, threads: 2);
+        long before = WorkerPool.WorkerParts;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 50; i++) Conv.Conv2DParallel(x, w, b, y, 1, s.C, s.H, s.W, s.K, 3, 3, s.Oh, s.Ow, 1, 1, 1, 1, 1, 1, 1, s.Act, p0, p1, threads: 2);
+        long ran = WorkerPool.WorkerParts - before;
+        output.WriteLine($"workers ran {ran} of 50 second parts; {sw.Elapsed.TotalMicroseconds / 50:F0} µs per call");
+        if (Environment.ProcessorCount > 1) Assert.True(ran > 0, "no part ran on a worker");
+    }
+
     private sealed record Shape(int C, int H, int W, int K, int Kh, int Kw, int Sh, int Sw, int Pt, int Pl, int Group, Activation Act)
     {
         public int Oh => (H + 2 * Pt - Kh) / Sh + 1;
