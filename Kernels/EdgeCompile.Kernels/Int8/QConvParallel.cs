@@ -85,11 +85,7 @@ public static unsafe partial class QConv
     public static void DepthwiseConv3x3Parallel(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, int threads)
-    {
-        ValidateDepthwise("QConv.DepthwiseConv3x3Parallel", 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
-        int parts = n != 1 ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
-        DepthwiseParallelCore(QPaths.Best, 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, parts);
-    }
+        => DepthwiseParallel("QConv.DepthwiseConv3x3Parallel", 3, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, threads);
 
     /// <summary>
     /// <see cref="DepthwiseConv5x5"/> split by channels over up to <paramref name="threads"/> threads; the same bytes.
@@ -97,10 +93,15 @@ public static unsafe partial class QConv
     public static void DepthwiseConv5x5Parallel(ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
         int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
         ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, int threads)
+        => DepthwiseParallel("QConv.DepthwiseConv5x5Parallel", 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, threads);
+
+    private static void DepthwiseParallel(string kernel, int kSize, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> bias, Span<byte> y,
+        int n, int c, int h, int width, int oh, int ow, int stride, int padTop, int padLeft,
+        ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax, int threads)
     {
-        ValidateDepthwise("QConv.DepthwiseConv5x5Parallel", 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
+        ValidateDepthwise(kernel, kSize, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax);
         int parts = n != 1 ? 1 : WorkerPool.PartsFor(threads, c, QGemm.BlockN);
-        DepthwiseParallelCore(QPaths.Best, 5, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, parts);
+        DepthwiseParallelCore(QPaths.Best, kSize, x, xZero, w, bias, y, n, c, h, width, oh, ow, stride, padTop, padLeft, multiplier, shift, yZero, qmin, qmax, parts);
     }
 
     /// <summary>Runs the depthwise kernel of size <paramref name="kSize"/> (3 or 5) in <paramref name="parts"/> channel ranges.</summary>
