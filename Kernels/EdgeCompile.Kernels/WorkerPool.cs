@@ -7,7 +7,8 @@ namespace EdgeCompile.Kernels;
 /// The threads of a multi-threaded <c>Run</c> (model metadata <c>Threads</c>, docs/benchmarks.md "Multi-threaded Run"):
 /// one process-wide set of dedicated background threads that split one kernel call into parts. Allocation-free per call:
 /// a call publishes a function pointer and a pointer to a state struct on the caller's stack (whose spans the caller keeps
-/// pinned until every part is done), runs part 0 itself, takes any part no worker has claimed yet, and waits for the rest.
+/// pinned until every part is done), wakes the workers it needs, claims and runs parts itself like a worker (so a part no
+/// worker has claimed yet never waits for one), and waits for the parts the workers claimed.
 /// One call at a time: when another thread holds the pool (another model instance running a parallel call, or a nested
 /// call), the parts run serially on the calling thread instead of waiting. Workers spin briefly after a part (the next
 /// layer follows within microseconds), then sleep on a semaphore. The threads are created on the first parallel call
