@@ -11,6 +11,7 @@ using EdgeCompile.Compiler.Onnx;
 //               [--quantization Int8Dynamic|Int8WeightOnly [--validation-data x.npy [--validation-labels y.npy]] [--max-accuracy-drop P]] [--export-quantized-onnx true]
 //               [--quantization Auto --calibration-data x.npy [--validation-data x.npy --validation-labels y.npy] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision "name:Float;name:Int8"]]
 //               [--equalization true|false] [--bias-correction true|false] [--accuracy-budget-mode Error|Warn] [--target-device x64-avx2|profile.json] [--runtime-identifier linux-arm64]
+//               [--threads N]   (1..64: the large convolutions and float GEMMs are split over N threads in one Run)
 //               [--pruning "Channels:0.3;Magnitude:0.5" [--pruning-layers "conv1:0.5"] [--pruning-exclude "fc"] [--pruning-steps N] [--pruning-criterion Activation] [--pruning-recovery None]]
 //
 // edgec measure-device --out profile.json [--name N] [--repeats R]   (times this machine's kernels: a device profile for EdgeTargetDevice)
@@ -87,6 +88,7 @@ namespace EdgeCompile.Cli
                     AccuracyBudgetMode = opts.GetValueOrDefault("accuracy-budget-mode", ""),
                     TargetDevice = opts.GetValueOrDefault("target-device", ""),
                     RuntimeIdentifier = opts.GetValueOrDefault("runtime-identifier", ""),
+                    Threads = opts.GetValueOrDefault("threads", ""),
                     Log = stdout.WriteLine,
                 });
                 var compiled = result.Model;
@@ -160,6 +162,7 @@ namespace EdgeCompile.Cli
             "                     [--quantization Auto --calibration-data x.npy [--validation-data ..] [--max-accuracy-drop P] [--max-search-seconds S] [--layer-precision \"name:Float;name:Int8\"]]\n" +
             "                     [--pruning \"Channels:0.3;Magnitude:0.5\" [--pruning-layers \"name:rate;...\"] [--pruning-exclude \"name;...\"] [--pruning-steps N] [--pruning-criterion L1|L2|Activation] [--pruning-recovery LeastSquares|None]]\n" +
             "                     [--equalization true|false] [--bias-correction true|false] [--accuracy-budget-mode Error|Warn] [--target-device name|profile.json] [--runtime-identifier rid]\n" +
+            "                     [--threads N]\n" +
             "       edgec measure-device --out profile.json [--name N] [--repeats R]\n" +
             "       edgec --version");
     }

@@ -55,6 +55,8 @@ public sealed record CompileRequest
     public string AccuracyBudgetMode { get; init; } = "";
     /// <summary>EdgeTargetDevice: a device profile name (build/devices) or a path to a profile .json; empty: from the RuntimeIdentifier.</summary>
     public string TargetDevice { get; init; } = "";
+    /// <summary>Threads metadata: the threads one Run may use (empty or 1: the calling thread alone; docs/benchmarks.md "Multi-threaded Run").</summary>
+    public string Threads { get; init; } = "";
     /// <summary>The project's RuntimeIdentifier (picks the device profile when TargetDevice is empty).</summary>
     public string RuntimeIdentifier { get; init; } = "";
     /// <summary>Quantization Auto: threads for the evaluations (-1 = all cores); the plan does not depend on it.</summary>
@@ -82,6 +84,7 @@ public static class Compilation
         if (ns.Length > 0 && !ns.Split('.').All(Identifiers.IsValid))
             throw new EdgeException(EdgeCodes.InvalidMetadata, $"Namespace '{ns}' is not a valid C# namespace.");
         var shapes = ParseShapes(r.InputShapes);
+        int threads = ParallelCalls.Parse(r.Threads);
         string display = r.SourceDisplay ?? r.ModelPath;
         // A named device is checked whatever the quantization (EDGE4015 unknown or malformed, EDGE4016 another architecture
         // than the RuntimeIdentifier's): only Auto plans with its costs, but a wrong name is a wrong build either way.
@@ -122,6 +125,8 @@ public static class Compilation
             compiled.Sections.Add(new ReportSection("pruning", pruned.Markdown(), pruned.Json()));
         }
         if (r.ResourceName is { Length: > 0 } rn) compiled.ResourceName = rn;
+        // After the build-time accuracy check, which ran the serial plan: the parallel calls compute the same bytes.
+        compiled = ParallelCalls.Apply(compiled, threads);
         string hash = ArtifactWriter.InputHash(r.ModelPath, model.ExternalDataFiles, CanonicalOptions(r, className, shapes, display, compiled.ResourceName), dataFiles);
         var paths = ArtifactWriter.Write(compiled, r.OutDir, display, hash, r.PlanName is { Length: > 0 } pn ? pn : null,
             // Relative to the model's folder (external data is confined to it), so the list is the same on every machine.
@@ -354,6 +359,7 @@ public static class Compilation
         if (r.Pruning.Length > 0 || r.PruningLayers.Length > 0 || r.PruningExclude.Length > 0 || r.PruningSteps.Length > 0 || r.PruningCriterion.Length > 0 || r.PruningRecovery.Length > 0)
             sb.Append("pruning=").Append(r.Pruning).Append('|').Append(r.PruningLayers).Append('|').Append(r.PruningExclude)
                 .Append('|').Append(r.PruningSteps).Append('|').Append(r.PruningCriterion).Append('|').Append(r.PruningRecovery).Append('\n');
+        if (r.Threads.Length > 0) sb.Append("threads=").Append(r.Threads).Append('\n');
         sb.Append("compiler=").Append(ArtifactWriter.CompilerVersion).Append('\n');
         return sb.ToString();
     }

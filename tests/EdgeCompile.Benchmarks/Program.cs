@@ -44,6 +44,9 @@ public static class Program
         new("cpu-ratio", "cpu-ratio [--models a,b]",
             "EdgeCompile float and int8 against ONNX Runtime float and on our QDQ export, per model, in thread CPU time (interleaved rounds): the per-call work, robust to a loaded machine (the report publishes the same table as its cross-check).",
             Suite.CpuRatio.Run),
+        new("threads", "threads [--models mobilenet_v2,resnet18,transformer_encoder] [--rounds N] | threads --layers <model> [--int8] [--runs N]",
+            "Multi-threaded Run (metadata Threads): median wall-clock latency of the Threads=1 and Threads=2 classes, float and int8, interleaved rounds; speed-up and CPU per Run of all threads. --layers: each convolution serial and on 2 threads (chooses the size threshold).",
+            Suite.ThreadScaling.Run),
         // Internal: the child side of report/quick's process peak memory column.
         new(Suite.SuiteReport.PeakCommand, Suite.SuiteReport.PeakCommand + " <model> edgecompile|edgecompile-int8|ort --runs N",
             "Runs one model with one engine and prints the process peak RSS (child process of report).",

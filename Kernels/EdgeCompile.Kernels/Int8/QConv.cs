@@ -96,7 +96,18 @@ public static partial class QConv
         int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax,
         QWeightLayout layout = QWeightLayout.N8K4Sums)
     {
-        const string kernel = "QConv.Conv2D";
+        ValidateConv2D("QConv.Conv2D", x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
+            dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, layout);
+        Conv2DCore(QPaths.Best, x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
+            dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, null, layout);
+    }
+
+    /// <summary>The argument checks of <see cref="Conv2D"/> (and <see cref="Conv2DParallel"/>).</summary>
+    internal static void ValidateConv2D(string kernel, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,
+        int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow, int strideH, int strideW, int padTop, int padLeft,
+        int dilationH, int dilationW, int group, ReadOnlySpan<int> multiplier, ReadOnlySpan<int> shift, int yZero, int qmin, int qmax,
+        QWeightLayout layout)
+    {
         QGemm.ValidateLayout(layout, kernel);
         if (n < 0 || c < 1 || h < 0 || width < 0 || k < 1 || kh < 1 || kw < 1 || oh < 0 || ow < 0 || group < 1 || c % group != 0 || k % group != 0)
             throw new ArgumentException($"{kernel}: bad shape n={n}, c={c}, h={h}, width={width}, k={k}, kh={kh}, kw={kw}, oh={oh}, ow={ow}, group={group}.", nameof(n));
@@ -115,8 +126,6 @@ public static partial class QConv
         if (bias.Length != 0 && bias.Length != k) throw new ArgumentException($"{kernel}: bias has {bias.Length} elements, expected 0 or {k}.", nameof(bias));
         QGemm.ValidateZero(xZero, kernel);
         Requantization.ValidateParams(multiplier, shift, k, yZero, qmin, qmax, kernel);
-        Conv2DCore(QPaths.Best, x, xZero, packedW, bias, y, scratch, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft,
-            dilationH, dilationW, group, multiplier, shift, yZero, qmin, qmax, null, layout);
     }
 
     internal static void Conv2DCore(QIsa isa, ReadOnlySpan<byte> x, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> bias, Span<byte> y, Span<byte> scratch,

@@ -17,7 +17,7 @@ public static class LayerProfile
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Call(int Index, string Node, string Op, string Kernel, Action Run, string Shape, double Macs);
+    internal sealed record Call(int Index, string Node, string Op, string Kernel, Action Run, string Shape, double Macs, Action? Parallel = null);
 
     public static int Run(string[] args)
     {
@@ -158,7 +158,7 @@ public static class LayerProfile
     // ---------------------------------------------------------------- plan replay
 
     /// <summary>The plan of one compiled class (each variant of a model has its own directory, named by its report).</summary>
-    private static (List<Call>, float[]) Load(BenchModel m, string className)
+    internal static (List<Call>, float[]) Load(BenchModel m, string className, int threads = 0)
     {
         string root = Catalog.Metadata("EdgeCompileOutputDir");
         var dir = Directory.GetDirectories(root, m.PlanStem + "_*").Single(d => File.Exists(Path.Combine(d, className + ".report.json")));
@@ -185,7 +185,7 @@ public static class LayerProfile
             if (t[0] != "call") continue;
             var a = t[2..].Select(s => new Arg(s, arena, weights, input, output)).ToArray();
             var (shape, macs) = Describe(t[1], a);
-            calls.Add(new Call(calls.Count, node, op, t[1], Bind(t[1], a), shape, macs));
+            calls.Add(new Call(calls.Count, node, op, t[1], Bind(t[1], a), shape, macs, threads > 1 && Splittable(t[1]) ? Bind(t[1], a, threads) : null));
         }
         return (calls, inputF);
     }
@@ -216,7 +216,12 @@ public static class LayerProfile
     private static Span<sbyte> S8(Memory<byte> m) => MemoryMarshal.Cast<byte, sbyte>(m.Span);
     private static Span<int> I32(Memory<byte> m) => MemoryMarshal.Cast<byte, int>(m.Span);
 
-    private static Action Bind(string kernel, Arg[] a)
+    /// <summary>Kernels whose multi-threaded entry <see cref="Bind"/> can bind (the <c>threads --layers</c> command).</summary>
+    private static bool Splittable(string kernel) => kernel is "Conv.Conv2D" or "QConv.Conv2D" or "QConv.DepthwiseConv3x3" or "QConv.DepthwiseConv5x5";
+
+    /// <summary>The call as a closure; with <paramref name="threads"/> above 1, a convolution's multi-threaded entry (whatever
+    /// its size: the <c>threads --layers</c> command times both).</summary>
+    private static Action Bind(string kernel, Arg[] a, int threads = 1)
     {
         switch (kernel)
         {
@@ -226,6 +231,9 @@ public static class LayerProfile
                 int[] i = a[4..20].Select(v => v.I).ToArray();
                 var act = a[20].E<Activation>();
                 float p0 = a[21].R, p1 = a[22].R;
+                if (threads > 1)
+                    return () => Conv.Conv2DParallel(Fl(x), Fl(w), Fl(bias), Fl(y), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
+                        i[9], i[10], i[11], i[12], i[13], i[14], i[15], act, p0, p1, threads);
                 return (() => Conv.Conv2D(Fl(x), Fl(w), Fl(bias), Fl(y), i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
                     i[9], i[10], i[11], i[12], i[13], i[14], i[15], act, p0, p1));
             }
@@ -310,6 +318,12 @@ public static class LayerProfile
                 int[] mult = a[22].Ints, sh = a[23].Ints;
                 int z = a[24].I, lo = a[25].I, hi = a[26].I;
                 var layout = a.Length > 27 ? a[27].E<QWeightLayout>() : QWeightLayout.N8K4Sums;
+                if (threads > 1)
+                {
+                    var parts = new byte[QConv.PartScratchLength(i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], i[9], i[10], i[11], i[12], i[13], i[14], i[15], threads)];
+                    return () => QConv.Conv2DParallel(x.Span, xz, S8(w), I32(bias), y.Span, scratch.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
+                        i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi, layout, parts, threads);
+                }
                 return () => QConv.Conv2D(x.Span, xz, S8(w), I32(bias), y.Span, scratch.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8],
                     i[9], i[10], i[11], i[12], i[13], i[14], i[15], mult, sh, z, lo, hi, layout);
             }
@@ -320,6 +334,10 @@ public static class LayerProfile
                 int[] i = a[5..14].Select(v => v.I).ToArray();
                 int[] mult = a[14].Ints, sh = a[15].Ints;
                 int z = a[16].I, lo = a[17].I, hi = a[18].I;
+                if (threads > 1 && kernel == "QConv.DepthwiseConv5x5")
+                    return () => QConv.DepthwiseConv5x5Parallel(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi, threads);
+                if (threads > 1)
+                    return () => QConv.DepthwiseConv3x3Parallel(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi, threads);
                 if (kernel == "QConv.DepthwiseConv5x5")
                     return () => QConv.DepthwiseConv5x5(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
                 return () => QConv.DepthwiseConv3x3(x.Span, xz, S8(w), I32(bias), y.Span, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], i[8], mult, sh, z, lo, hi);
