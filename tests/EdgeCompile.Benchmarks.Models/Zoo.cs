@@ -2,6 +2,7 @@ using EdgeCompile.Compiler;
 using EdgeCompile.Compiler.IR;
 using Attribute = EdgeCompile.Compiler.IR.Attribute;
 using ValueType = EdgeCompile.Compiler.IR.ValueType;
+using EdgeCompile.TestSupport;
 
 namespace EdgeCompile.Benchmarks.Models;
 
@@ -12,6 +13,8 @@ namespace EdgeCompile.Benchmarks.Models;
 /// </summary>
 public static class Zoo
 {
+    private const string Producer = "EdgeCompile.Benchmarks.Models";
+
     public static readonly string[] Names = ["tiny_mlp", "mobilenet_v2", "resnet18", "transformer_encoder"];
 
     public static Model Build(string name) => name switch
@@ -26,7 +29,7 @@ public static class Zoo
     /// <summary>x[1,64] → Gemm 128 → Relu → Gemm 128 → Relu → Gemm 10 (26.1k parameters): per-call overhead dominates.</summary>
     public static Model TinyMlp()
     {
-        var g = new Builder("tiny_mlp", 1);
+        var g = new RandomGraph("tiny_mlp", 20261123 + 1, Producer, irVersion: 9);
         string x = g.Input("x", 1, 64);
         x = g.Relu(g.Linear(x, 64, 128));
         x = g.Relu(g.Linear(x, 128, 128));
@@ -41,7 +44,7 @@ public static class Zoo
     /// </summary>
     public static Model MobileNetV2()
     {
-        var g = new Builder("mobilenet_v2", 2);
+        var g = new RandomGraph("mobilenet_v2", 20261123 + 2, Producer, irVersion: 9);
         string x = g.Input("input", 1, 3, 224, 224);
         x = g.Relu6(g.Conv(x, 3, 32, 3, stride: 2, pad: 1));
         int c = 32;
@@ -66,10 +69,10 @@ public static class Zoo
     /// <summary>ResNet-18 (224x224, 11.7M parameters, ~1.8G MACs): basic blocks of two 3x3 convs with identity or 1x1-stride-2 shortcuts.</summary>
     public static Model ResNet18()
     {
-        var g = new Builder("resnet18", 3);
+        var g = new RandomGraph("resnet18", 20261123 + 3, Producer, irVersion: 9);
         string x = g.Input("input", 1, 3, 224, 224);
         x = g.Relu(g.Conv(x, 3, 64, 7, stride: 2, pad: 3));
-        x = g.Node("MaxPool", [x], Builder.Ints("kernel_shape", 3, 3), Builder.Ints("strides", 2, 2), Builder.Ints("pads", 1, 1, 1, 1));
+        x = g.Node("MaxPool", [x], RandomGraph.Ints("kernel_shape", 3, 3), RandomGraph.Ints("strides", 2, 2), RandomGraph.Ints("pads", 1, 1, 1, 1));
         int c = 64;
         foreach (int ch in new[] { 64, 128, 256, 512 })
             for (int i = 0; i < 2; i++)
@@ -95,7 +98,7 @@ public static class Zoo
     /// </summary>
     public static Model TransformerEncoder()
     {
-        var g = new Builder("transformer_encoder", 4);
+        var g = new RandomGraph("transformer_encoder", 20261123 + 4, Producer, irVersion: 9);
         string x = g.Input("hidden", 1, Seq, Hidden);
         int dh = Hidden / Heads;
         string heads = g.Const("shape.heads", new long[] { 1, Seq, Heads, dh }, 4);
@@ -103,114 +106,17 @@ public static class Zoo
         string scale = g.Const("scale", new[] { 1f / MathF.Sqrt(dh) });
         for (int l = 0; l < Layers; l++)
         {
-            string q = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], Builder.Ints("perm", 0, 2, 1, 3));
-            string k = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], Builder.Ints("perm", 0, 2, 3, 1));
-            string v = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], Builder.Ints("perm", 0, 2, 1, 3));
+            string q = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], RandomGraph.Ints("perm", 0, 2, 1, 3));
+            string k = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], RandomGraph.Ints("perm", 0, 2, 3, 1));
+            string v = g.Node("Transpose", [g.Node("Reshape", [g.Dense(x, Hidden, Hidden), heads])], RandomGraph.Ints("perm", 0, 2, 1, 3));
             string scores = g.Node("Mul", [g.Node("MatMul", [q, k]), scale]);
-            string probs = g.Node("Softmax", [scores], Builder.Int("axis", -1));
-            string ctx = g.Node("Transpose", [g.Node("MatMul", [probs, v])], Builder.Ints("perm", 0, 2, 1, 3));
+            string probs = g.Node("Softmax", [scores], RandomGraph.Int("axis", -1));
+            string ctx = g.Node("Transpose", [g.Node("MatMul", [probs, v])], RandomGraph.Ints("perm", 0, 2, 1, 3));
             string attn = g.Dense(g.Node("Reshape", [ctx, merged]), Hidden, Hidden);
             x = g.LayerNorm(g.Add(x, attn), Hidden);
             string ff = g.Dense(g.Node("Gelu", [g.Dense(x, Hidden, Ffn)]), Ffn, Hidden);
             x = g.LayerNorm(g.Add(x, ff), Hidden);
         }
         return g.Output(x, "output", 1, Seq, Hidden).Build(20);
-    }
-
-    /// <summary>A minimal graph builder over the compiler's IR (like tests/EdgeCompile.Tests/Support/GraphBuilder).</summary>
-    private sealed class Builder(string name, int seed)
-    {
-        private readonly Graph _graph = new() { Name = name };
-        private readonly Random _rng = new(20261123 + seed);
-        private int _counter;
-
-        public string Input(string n, params int[] shape)
-        {
-            _graph.Inputs.Add(new ValueInfo(n, ValueType.FromShape(DataType.Float, shape)));
-            return n;
-        }
-
-        public Builder Output(string value, string n, params int[] shape)
-        {
-            // Rename the last node's output so the graph output has a readable name.
-            var last = _graph.Nodes.Last(nd => nd.Outputs.Contains(value));
-            last.Outputs[last.Outputs.IndexOf(value)] = n;
-            _graph.Outputs.Add(new ValueInfo(n, ValueType.FromShape(DataType.Float, shape)));
-            return this;
-        }
-
-        public Model Build(long opset)
-        {
-            var m = new Model { Graph = _graph, IrVersion = 9, ProducerName = "EdgeCompile.Benchmarks.Models" };
-            m.Opsets[""] = opset;
-            return m;
-        }
-
-        public string Node(string op, string[] inputs, params Attribute[] attributes)
-        {
-            string output = $"{op.ToLowerInvariant()}_{_counter++}";
-            _graph.Nodes.Add(new Node { Name = $"{op}_{_counter}", OpType = op, Inputs = inputs.ToList(), Outputs = [output], Attributes = attributes.ToList() });
-            return output;
-        }
-
-        public string Const(string n, float[] values, params int[] shape)
-        {
-            _graph.Initializers.Add(new Constant(n, Tensor.FromArray(values, shape)));
-            return n;
-        }
-
-        public string Const(string n, long[] values, params int[] shape)
-        {
-            _graph.Initializers.Add(new Constant(n, Tensor.FromArray(values, shape)));
-            return n;
-        }
-
-        private string Weight(string kind, double std, params int[] shape)
-        {
-            var data = new float[shape.Aggregate(1, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++) data[i] = (float)(Normal() * std);
-            return Const($"w{_counter++}.{kind}", data, shape);
-        }
-
-        private double Normal() => Math.Sqrt(-2 * Math.Log(1 - _rng.NextDouble())) * Math.Cos(2 * Math.PI * _rng.NextDouble());
-
-        public string Conv(string x, int cin, int cout, int kernel, int stride = 1, int pad = 0, int group = 1, double gain = 1)
-        {
-            int fanIn = cin / group * kernel * kernel;
-            string w = Weight("weight", gain * Math.Sqrt(2.0 / fanIn), cout, cin / group, kernel, kernel);
-            string b = Weight("bias", 0.01, cout);
-            return Node("Conv", [x, w, b], Ints("kernel_shape", kernel, kernel), Ints("strides", stride, stride),
-                Ints("pads", pad, pad, pad, pad), Int("group", group));
-        }
-
-        /// <summary>Gemm with transB (PyTorch's nn.Linear layout: weight [out, in]).</summary>
-        public string Linear(string x, int fin, int fout) =>
-            Node("Gemm", [x, Weight("weight", Math.Sqrt(2.0 / fin), fout, fin), Weight("bias", 0.01, fout)], Int("transB", 1));
-
-        /// <summary>MatMul by [in, out] then Add of the bias (as exported from PyTorch for 3-D inputs).</summary>
-        public string Dense(string x, int fin, int fout) =>
-            Add(Node("MatMul", [x, Weight("weight", Math.Sqrt(1.0 / fin), fin, fout)]), Weight("bias", 0.01, fout));
-
-        public string LayerNorm(string x, int width)
-        {
-            var ones = new float[width];
-            Array.Fill(ones, 1f);
-            return Node("LayerNormalization", [x, Const($"ln{_counter++}.scale", ones, width), Weight("bias", 0.01, width)],
-                Int("axis", -1), Float("epsilon", 1e-5f));
-        }
-
-        public string Add(string a, string b) => Node("Add", [a, b]);
-        public string Relu(string x) => Node("Relu", [x]);
-        public string Flatten(string x) => Node("Flatten", [x], Int("axis", 1));
-
-        public string Relu6(string x)
-        {
-            string lo = Const($"clip{_counter++}.min", [0f]), hi = Const($"clip{_counter++}.max", [6f]);
-            return Node("Clip", [x, lo, hi]);
-        }
-
-        public static Attribute Int(string n, long v) => new() { Name = n, Kind = AttributeKind.Int, I = v };
-        public static Attribute Float(string n, float v) => new() { Name = n, Kind = AttributeKind.Float, F = v };
-        public static Attribute Ints(string n, params long[] v) => new() { Name = n, Kind = AttributeKind.Ints, Ints = v };
     }
 }

@@ -11,7 +11,7 @@ using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 using Attribute = EdgeCompile.Compiler.IR.Attribute;
 using ValueType = EdgeCompile.Compiler.IR.ValueType;
-using G = EdgeCompile.Codegen.Tests.Support.BlockGraph;
+using G = EdgeCompile.TestSupport.RandomGraph;
 
 namespace EdgeCompile.Codegen.Tests;
 
@@ -57,7 +57,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
     [Fact]
     public void Concat_of_differently_quantized_inputs_falls_back_to_float_and_the_interpreter_runs_it()
     {
-        var g = new G(7);
+        var g = BlockGraph.New(7);
         string x = g.Input("x", 1, 8, 10, 10);
         string a = g.Relu(g.Conv(x, 8, 8, 3, pad: 1));
         string b = g.Conv(x, 8, 8, 1);
@@ -274,7 +274,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
     /// <summary>[1,8,16,16] → MobileNetV2 block (t = 3, stride 1, residual) → block (stride 2, 8 → 12) → AveragePool 3x3 → Concat(MaxPool, itself).</summary>
     private static Model MobileNetBlocks()
     {
-        var g = new G(1);
+        var g = BlockGraph.New(1);
         string x = g.Input("x", 1, 8, 16, 16);
         string h = g.Relu6(g.Conv(x, 8, 24, 1));
         h = g.Relu6(g.Conv(h, 24, 24, 3, stride: 1, pad: 1, group: 24));
@@ -295,7 +295,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
     /// </summary>
     private static Model DepthwiseFiveBlocks()
     {
-        var g = new G(3);
+        var g = BlockGraph.New(3);
         string x = g.Input("x", 1, 8, 15, 15);
         string h = g.Relu(g.Conv(x, 8, 24, 1));
         h = g.Relu(g.Conv(h, 24, 24, 5, stride: 1, pad: 2, group: 24));
@@ -310,7 +310,7 @@ public class Int8BlocksTests(ITestOutputHelper output)
     /// <summary>[1,16,12,12] → Conv3x3-BN-Relu-Conv3x3-BN + identity Add + Relu.</summary>
     private static Model ResNetBlock()
     {
-        var g = new G(2);
+        var g = BlockGraph.New(2);
         string x = g.Input("x", 1, 16, 12, 12);
         string h = g.Relu(g.BatchNorm(g.Conv(x, 16, 16, 3, pad: 1), 16));
         h = g.BatchNorm(g.Conv(h, 16, 16, 3, pad: 1, gain: 0.5), 16);

@@ -7,6 +7,7 @@ using EdgeCompile.Compiler.Lowering;
 using EdgeCompile.Compiler.Lowering.Int8;
 using EdgeCompile.Compiler.Quantization;
 using EdgeCompile.Compiler.Reference;
+using EdgeCompile.TestSupport;
 using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 using Attribute = EdgeCompile.Compiler.IR.Attribute;
@@ -203,81 +204,26 @@ public class Int8WeightModesTests(ITestOutputHelper output)
     /// </summary>
     private static Model TransformerLayer()
     {
-        var b = new Builder(3);
+        var b = new RandomGraph("encoder", 20261124 + 3, "Int8WeightModesTests");
         string x = b.Input("x", 1, Seq, Hidden);
         string heads = b.Shape("heads", 1, Seq, Heads, Hidden / Heads), merged = b.Shape("merged", 1, Seq, Hidden);
+        string Dense(string v, int fin, int fout) => b.Dense(v, fin, fout, biasStd: 0.02);
         string Split(string v, params long[] perm) => b.Node("Transpose", [b.Node("Reshape", [v, heads])], Ints("perm", perm));
-        string q = Split(b.Dense(x, Hidden, Hidden), 0, 2, 1, 3);
-        string k = Split(b.Dense(x, Hidden, Hidden), 0, 2, 3, 1);
-        string v = Split(b.Dense(x, Hidden, Hidden), 0, 2, 1, 3);
+        string q = Split(Dense(x, Hidden, Hidden), 0, 2, 1, 3);
+        string k = Split(Dense(x, Hidden, Hidden), 0, 2, 3, 1);
+        string v = Split(Dense(x, Hidden, Hidden), 0, 2, 1, 3);
         string scores = b.Node("Mul", [b.Node("MatMul", [q, k]), b.Scalar("scale", 1f / MathF.Sqrt(Hidden / Heads))]);
         string probs = b.Node("Softmax", [scores], Int("axis", -1));
         string ctx = b.Node("Transpose", [b.Node("MatMul", [probs, v])], Ints("perm", 0, 2, 1, 3));
-        string attn = b.Dense(b.Node("Reshape", [ctx, merged]), Hidden, Hidden);
-        string x1 = b.LayerNorm(b.Node("Add", [x, attn]));
-        string ff = b.Dense(b.Node("Relu", [b.Dense(x1, Hidden, Ffn)]), Ffn, Hidden);
-        string y = b.LayerNorm(b.Node("Add", [x1, ff]));
-        var model = b.Build(y, "y", 17);
+        string attn = Dense(b.Node("Reshape", [ctx, merged]), Hidden, Hidden);
+        string x1 = b.LayerNorm(b.Node("Add", [x, attn]), Hidden, biasStd: 0.02, epsilon: null);
+        string ff = Dense(b.Node("Relu", [Dense(x1, Hidden, Ffn)]), Ffn, Hidden);
+        string y = b.LayerNorm(b.Node("Add", [x1, ff]), Hidden, biasStd: 0.02, epsilon: null);
+        var model = b.Output(y, "y", 1, Seq, Hidden).Build(17);
         FrontEnd.Prepare(model);
         return model;
     }
 
     private static Attribute Int(string n, long v) => new() { Name = n, Kind = AttributeKind.Int, I = v };
     private static Attribute Ints(string n, params long[] v) => new() { Name = n, Kind = AttributeKind.Ints, Ints = v };
-
-    private sealed class Builder(int seed)
-    {
-        private readonly Graph _g = new() { Name = "encoder" };
-        private readonly Random _rng = new(20261124 + seed);
-        private int _counter;
-
-        public string Input(string n, params int[] shape)
-        {
-            _g.Inputs.Add(new ValueInfo(n, ValueType.FromShape(DataType.Float, shape)));
-            return n;
-        }
-
-        public string Node(string op, string[] inputs, params Attribute[] attributes)
-        {
-            string o = $"{op.ToLowerInvariant()}_{_counter++}";
-            _g.Nodes.Add(new Node { Name = $"{op}_{_counter}", OpType = op, Inputs = inputs.ToList(), Outputs = [o], Attributes = attributes.ToList() });
-            return o;
-        }
-
-        private string Const<T>(string n, T[] values, params int[] shape)
-        {
-            _g.Initializers.Add(new Constant(n, Tensor.FromArray(values, shape)));
-            return n;
-        }
-
-        public string Shape(string n, params long[] dims) => Const(n, dims, dims.Length);
-        public string Scalar(string n, float v) => Const(n, [v]);
-
-        private string Weight(string kind, double std, params int[] shape)
-        {
-            var data = new float[shape.Aggregate(1, (a, b) => a * b)];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - _rng.NextDouble())) * Math.Cos(2 * Math.PI * _rng.NextDouble()) * std);
-            return Const($"w{_counter++}.{kind}", data, shape);
-        }
-
-        public string Dense(string x, int fin, int fout) =>
-            Node("Add", [Node("MatMul", [x, Weight("weight", Math.Sqrt(1.0 / fin), fin, fout)]), Weight("bias", 0.02, fout)]);
-
-        public string LayerNorm(string x)
-        {
-            var ones = Enumerable.Repeat(1f, Hidden).ToArray();
-            return Node("LayerNormalization", [x, Const($"ln{_counter++}.scale", ones, Hidden), Weight("bias", 0.02, Hidden)], Int("axis", -1));
-        }
-
-        public Model Build(string y, string name, long opset)
-        {
-            var last = _g.Nodes.Last(nd => nd.Outputs.Contains(y));
-            last.Outputs[last.Outputs.IndexOf(y)] = name;
-            _g.Outputs.Add(new ValueInfo(name, ValueType.FromShape(DataType.Float, [1, Seq, Hidden])));
-            var m = new Model { Graph = _g, IrVersion = 8, ProducerName = "Int8WeightModesTests" };
-            m.Opsets[""] = opset;
-            return m;
-        }
-    }
 }

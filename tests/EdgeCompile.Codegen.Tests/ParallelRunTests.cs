@@ -24,7 +24,7 @@ public class ParallelRunTests
     /// </summary>
     private static Model Net()
     {
-        var g = new BlockGraph(11);
+        var g = BlockGraph.New(11);
         string x = g.Input("x", 1, 16, 50, 50);
         string h = g.Relu6(g.Conv(x, 16, 48, 1));
         h = g.Relu6(g.Conv(h, 48, 48, 3, pad: 1, group: 48));
@@ -40,7 +40,7 @@ public class ParallelRunTests
     /// </summary>
     private static Model ProductsNet()
     {
-        var g = new BlockGraph(12);
+        var g = BlockGraph.New(12);
         string x = g.Input("x", 64, 96), p = g.Input("p", 4, 64, 64), q = g.Input("q", 4, 64, 64);
         string h = g.Relu(g.Add(g.Node("MatMul", [x, g.Weight("w1", 0.1, 0, 96, 192)]), g.Weight("b1", 0.1, 0, 192)));
         string y = g.Add(g.Node("MatMul", [h, g.Weight("w2", 0.1, 0, 192, 64)]), g.Weight("b2", 0.1, 0, 64));
