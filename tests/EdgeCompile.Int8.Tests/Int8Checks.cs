@@ -668,6 +668,14 @@ public static partial class Int8Checks
             int az = Zero(r), bz = Zero(r), z = Zero(r); var (lo, hi) = Range(r, z);
             int ma = r.Next(6) == 0 ? int.MaxValue : r.Next(0, int.MaxValue), mb = r.Next(6) == 0 ? 0 : r.Next(0, int.MaxValue);
             int sh = r.Next(5) == 0 ? r.Next(Requantization.MinShift, Requantization.MaxShift + 1) : r.Next(-1, 4);
+            if (it % 10 == 0)
+            {
+                // Ties: with multipliers 2^30 (or 0) and shift 0, p / 2^31 is (da + db) / 2, half-way for every odd sum.
+                (ma, mb, sh) = (1 << 30, it % 20 == 0 ? 0 : 1 << 30, 0);
+                len = Math.Max(len, 16);
+                a = Bytes(r, len); b = Bytes(r, b.Length == 1 ? 1 : len);
+            }
+            if (it % 10 == 5) sh = Requantization.MinShift + r.Next(0, 12);   // n = 31 + shift around the double form's bound
             var expected = new byte[len];
             QElementwise.AddCore(QIsa.Scalar, a, az, ma, b, bz, mb, sh, expected, z, lo, hi);
             foreach (var p in VectorPaths())

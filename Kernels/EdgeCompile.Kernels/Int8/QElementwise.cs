@@ -61,7 +61,9 @@ public static class QElementwise
     {
         isa = QPaths.NoDot(isa);
         int i = 0, n = 31 + shift;
-        if (isa == QIsa.Avx2)
+        if (isa == QIsa.Avx2 && n >= AddDoubleMinN && (Avx512F.IsSupported || Fma.IsSupported))
+            i = AddDoubleAvx2(a, aZero, aMultiplier, b, bZero, bMultiplier, n, y, yZero, qmin, qmax);
+        else if (isa == QIsa.Avx2)
         {
             var az = Vector256.Create(aZero); var bz = Vector256.Create(bZero);
             var ma = Vector256.Create((long)aMultiplier).AsInt32(); var mb = Vector256.Create((long)bMultiplier).AsInt32();
@@ -97,6 +99,48 @@ public static class QElementwise
             long p = (long)(a[i] - aZero) * aMultiplier + (long)(b[b.Length == 1 ? 0 : i] - bZero) * bMultiplier;
             y[i] = (byte)Requantization.Clamp(yZero + Requantization.RoundingShift(p, n), qmin, qmax);
         }
+    }
+
+    /// <summary>Smallest n = 31 + shift for <see cref="AddDoubleAvx2"/>: |p| &lt; 2 · 255 · 2^31 = 2^40, so p · 2^-n stays below 2^31.</summary>
+    internal const int AddDoubleMinN = 10;
+
+    /// <summary>
+    /// The AVX2 Add in doubles (AVX-512 when present), the same bytes as the int64 form: with sa = aMultiplier · 2^-n and
+    /// sb = bMultiplier · 2^-n (exact: 31-bit integers times a power of two), da · sa and db · sb are exact (at most 40
+    /// significant bits), and so is their sum, a multiple of 2^-n below 2^(41-n) (41 bits); the fused multiply-add
+    /// da · sa + (db · sb) therefore rounds nothing, and vcvtpd2dq rounds p · 2^-n to nearest, ties to even: RoundingShift(p, n).
+    /// Returns how many elements it wrote (a multiple of 8); the caller finishes the tail.
+    /// </summary>
+    private static int AddDoubleAvx2(ReadOnlySpan<byte> a, int aZero, int aMultiplier, ReadOnlySpan<byte> b, int bZero, int bMultiplier, int n,
+        Span<byte> y, int yZero, int qmin, int qmax)
+    {
+        var az = Vector256.Create(aZero); var bz = Vector256.Create(bZero);
+        double sa = Math.ScaleB(aMultiplier, -n), sb = Math.ScaleB(bMultiplier, -n);
+        var lo = Vector256.Create(qmin - yZero); var hi = Vector256.Create(qmax - yZero); var z = Vector256.Create(yZero);
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var va = Vector512.Create(sa); var vb = Vector512.Create(sb);
+            for (; i + 8 <= a.Length; i += 8)
+            {
+                var pa = Avx512F.ConvertToVector512Double(Load8Avx2(a, i, az));
+                var pb = Avx512F.ConvertToVector512Double(Load8Avx2(b, i, bz));
+                var q = Avx512F.ConvertToVector256Int32(Avx512F.FusedMultiplyAdd(pa, va, Avx512F.Multiply(pb, vb)));
+                Requantization.StoreBytesAvx2(Avx2.Add(Avx2.Min(Avx2.Max(q, lo), hi), z), ref y[i]);
+            }
+        }
+        else
+        {
+            var va = Vector256.Create(sa); var vb = Vector256.Create(sb);
+            for (; i + 8 <= a.Length; i += 8)
+            {
+                var da = Load8Avx2(a, i, az); var db = Load8Avx2(b, i, bz);
+                var qLo = Avx.ConvertToVector128Int32(Fma.MultiplyAdd(Avx.ConvertToVector256Double(da.GetLower()), va, Avx.Multiply(Avx.ConvertToVector256Double(db.GetLower()), vb)));
+                var qHi = Avx.ConvertToVector128Int32(Fma.MultiplyAdd(Avx.ConvertToVector256Double(da.GetUpper()), va, Avx.Multiply(Avx.ConvertToVector256Double(db.GetUpper()), vb)));
+                Requantization.StoreBytesAvx2(Avx2.Add(Avx2.Min(Avx2.Max(Vector256.Create(qLo, qHi), lo), hi), z), ref y[i]);
+            }
+        }
+        return i;
     }
 
     internal static void MulCore(QIsa isa, ReadOnlySpan<byte> a, int aZero, ReadOnlySpan<byte> b, int bZero, Span<byte> y,
