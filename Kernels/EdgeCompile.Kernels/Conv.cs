@@ -84,12 +84,14 @@ public static partial class Conv
     /// pixels, stride 1, <see cref="SmallPlaneApplies"/>), channel tiles (AVX-512,
     /// small planes, <see cref="ChannelTilesApply"/>), row tiles (AVX-512, wide output rows, <see cref="RowTilesApply"/>), im2col + GEMM
     /// (at least 4 output channels per group, when one channel's taps fit the panel), the shifted per-tap GEMM
-    /// (strideW 1, kernels too large for the panel), or the general direct convolution.
+    /// (strideW 1, kernels too large for the panel), or the general direct convolution. <paramref name="allowChannelTiles"/> and
+    /// <paramref name="allowRowTiles"/> false skip those two paths: the parts of a multi-threaded call (<see cref="Conv2DParallel"/>)
+    /// pass whether the whole convolution takes them, since both also depend on the number of output channels.
     /// </summary>
     internal static void Conv2DCore(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int width, int k, int kh, int kw, int oh, int ow,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group,
-        Activation act, float p0, float p1, Isa isa)
+        Activation act, float p0, float p1, Isa isa, bool allowChannelTiles = true, bool allowRowTiles = true)
     {
         if (isa == Isa.Scalar)
             Conv2DScalar(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1);
@@ -101,9 +103,9 @@ public static partial class Conv
             Conv2DDepthwise3x3(x, w, bias, y, n, c, h, width, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1, isa.General());
         else if (SmallPlaneApplies(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
             Conv2DSmallPlane(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, padTop, padLeft, act, p0, p1, isa);
-        else if (ChannelTilesApply(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
+        else if (allowChannelTiles && ChannelTilesApply(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group))
             Conv2DChannelTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
-        else if (RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group))
+        else if (allowRowTiles && RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group))
             Conv2DRowTiles512(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, act, p0, p1);
         else if (k / group >= 4 && Im2ColBlock(kh * kw, oh * ow) > 0)
             Conv2DIm2Col(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, act, p0, p1, isa);

@@ -62,7 +62,7 @@ public static unsafe partial class Conv
         public Activation Act;
         public float P0, P1;
         public Isa Isa;
-        public bool Pixels;
+        public bool Pixels, ChannelTiles, RowTiles;
     }
 
     /// <summary>
@@ -91,6 +91,10 @@ public static unsafe partial class Conv
                 C = c, H = h, Width = width, K = k, Kh = kh, Kw = kw, Oh = oh, Ow = ow, StrideH = strideH, StrideW = strideW,
                 PadTop = padTop, PadLeft = padLeft, DilationH = dilationH, DilationW = dilationW, Group = group, Unit = unit,
                 Act = act, P0 = p0, P1 = p1, Isa = isa, Pixels = pixels,
+                // The two paths whose choice depends on k (its divisibility): a part takes one only when the whole does, so a part
+                // of 16 channels of a 70-channel layer stays on the whole's im2col path (found by the random-shape property).
+                ChannelTiles = ChannelTilesApply(isa, c, k, kh, kw, oh, ow, strideH, strideW, dilationH, dilationW, group),
+                RowTiles = RowTilesApply(isa, c, k, kh, kw, ow, strideW, dilationW, group),
             };
             WorkerPool.Run(&ConvPart, &s, parts);
         }
@@ -121,6 +125,6 @@ public static unsafe partial class Conv
             bias.IsEmpty ? bias : bias.Slice(k0, kk),
             new Span<float>(s.Y, s.YLength).Slice(k0 * planeOut, kk * planeOut),
             1, depthwise ? kk : s.C, s.H, s.Width, kk, s.Kh, s.Kw, s.Oh, s.Ow, s.StrideH, s.StrideW, s.PadTop, s.PadLeft,
-            s.DilationH, s.DilationW, depthwise ? kk : 1, s.Act, s.P0, s.P1, s.Isa);
+            s.DilationH, s.DilationW, depthwise ? kk : 1, s.Act, s.P0, s.P1, s.Isa, s.ChannelTiles, s.RowTiles);
     }
 }

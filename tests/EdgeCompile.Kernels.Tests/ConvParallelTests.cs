@@ -118,6 +118,20 @@ public class ConvParallelTests(Xunit.Abstractions.ITestOutputHelper output)
         if (KernelPaths.IsSupported(Isa.Vector128)) Assert.True(s_pixelSplits > before, "no pixel split was compared");
     }
 
+    /// <summary>
+    /// Output-channel counts that keep the whole off the channel-tile path (k not a multiple of 16) or the row-tile path
+    /// (k not a multiple of 8) while its parts of 8, 16 or 24 channels would qualify: the parts must stay on the whole's path.
+    /// The first shape is the one the random-shape property found (CsCheck seed 8P0Up3f4GmK1: a part took the channel tiles,
+    /// 1 ulp off).
+    /// </summary>
+    [Theory]
+    [InlineData(22, 15, 28, 70, Activation.LeakyRelu)]
+    [InlineData(16, 14, 28, 40, Activation.Relu)]
+    [InlineData(8, 12, 40, 36, Activation.None)]
+    [InlineData(12, 9, 64, 20, Activation.Relu)]
+    public void Parts_stay_on_the_wholes_path(int c, int h, int w, int k, Activation act)
+        => Compare(new Shape(c, h, w, k, 3, 3, 1, 1, 1, 1, 1, act), true, c * 7 + k, 2, 3, 5);
+
     /// <summary>Odd channel counts (a short last tile), parts smaller than a tile, more parts than tiles (empty parts).</summary>
     [Theory]
     [InlineData(5, 13, 1, 1)]
