@@ -1,4 +1,5 @@
 using CsCheck;
+using EdgeCompile.Kernels.Tests.Support;
 using Check = EdgeCompile.Kernels.Tests.Support.Check;
 
 namespace EdgeCompile.Kernels.Tests;
@@ -22,32 +23,20 @@ public class ConvSmallTests
         bool withBias, Activation act, int seed)
     {
         int h = oh + kh - 1 - pt - pb, width = ow + kw - 1 - pl - pr;
-        string what = $"n={n} c={c} out {oh}x{ow} k={k} {kh}x{kw} pads={pt},{pl},{pb},{pr} bias={withBias} {act}";
-        Assert.True(h >= 1 && width >= 1, what);
-        foreach (var isa in new[] { Isa.Vector256, Isa.Vector512 })
-            Assert.True(Conv.SmallPlaneApplies(isa, c, k, kh, kw, oh, ow, 1, 1, 1, 1, 1), $"not on the small-plane path: {what} {isa}");
-        var r = new Random(seed);
-        var x = Check.Data(r, n * c * h * width);
-        var w = Check.Data(r, k * c * kh * kw);
-        var bias = withBias ? Check.Data(r, k) : Array.Empty<float>();
-        Check.ActivationParams(act, out float p0, out float p1);
-        var expected = new float[n * k * oh * ow];
-        Conv.Conv2DScalar(x, w, bias, expected, n, c, h, width, k, kh, kw, oh, ow, 1, 1, pt, pl, 1, 1, 1, act, p0, p1);
-        float abs = 2e-6f * MathF.Sqrt(c * kh * kw) + 1e-6f;
-        foreach (var isa in SmallPaths())
-        {
-            var y = new float[expected.Length];
-            Array.Fill(y, float.NaN);   // every output must be written
-            Conv.Conv2DSmallPlane(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, pt, pl, act, p0, p1, isa);
-            Check.Close(expected, y, $"small plane {what} {isa} (512-bit tiles: {Conv.SmallPlaneUses512(isa, k)})", 1e-5f, abs);
-        }
-        foreach (var isa in Check.GemmPaths())
-        {
-            var y = new float[expected.Length];
-            Array.Fill(y, float.NaN);
-            Conv.Conv2DCore(x, w, bias, y, n, c, h, width, k, kh, kw, oh, ow, 1, 1, pt, pl, 1, 1, 1, act, p0, p1, isa);
-            Check.Close(expected, y, $"dispatch {what} {isa}", 1e-5f, abs);
-        }
+        Assert.True(h >= 1 && width >= 1, $"out {oh}x{ow} {kh}x{kw} pads={pt},{pl},{pb},{pr}: no input");
+        ConvPathCheck.Compare("small plane",
+            (ohs, ows) => Conv.SmallPlaneApplies(Isa.Vector256, c, k, kh, kw, ohs, ows, 1, 1, 1, 1, 1)
+                          && Conv.SmallPlaneApplies(Isa.Vector512, c, k, kh, kw, ohs, ows, 1, 1, 1, 1, 1),
+            n, c, h, width, k, kh, kw, 1, 1, pt, pl, pb, pr, 1, 1, withBias, act, seed, f =>
+            {
+                foreach (var isa in SmallPaths())
+                {
+                    var y = new float[n * k * f.Oh * f.Ow];
+                    Array.Fill(y, float.NaN);   // every output must be written
+                    Conv.Conv2DSmallPlane(f.X, f.W, f.Bias, y, n, c, h, width, k, kh, kw, f.Oh, f.Ow, pt, pl, act, f.P0, f.P1, isa);
+                    f.Check(y, $"forced {isa} (512-bit tiles: {Conv.SmallPlaneUses512(isa, k)})");
+                }
+            });
     }
 
     /// <summary>
